@@ -1,0 +1,9 @@
+// node-cgi-shim's public API. Scripts import from here only.
+
+export { run, type Handler, type RunOptions } from './run.js';
+export { CgiRequest, requestFromEnv, type CgiEnv, type RequestOptions } from './request.js';
+export { CgiResponse, type FinishHook } from './response.js';
+export { parseCookies, serializeCookie, type CookieOptions } from './cookies.js';
+export { parseForm, type Form, type FormOptions, type UploadedFile } from './forms.js';
+export { html, rawHtml, escapeHtml, SafeHtml } from './html.js';
+export { HttpError, CgiError, renderErrorPage, reasonPhrase } from './errors.js';

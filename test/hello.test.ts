@@ -1,0 +1,17 @@
+import test from 'ava';
+import { runScript } from './helpers/cgi.js';
+
+test('hello.cgi greets the world with a valid CGI response', async (t) => {
+  const run = await runScript('hello');
+  t.is(run.code, 0);
+  t.is(run.response.status, 200);
+  t.is(run.response.header('content-type'), 'text/html; charset=utf-8');
+  t.regex(run.response.text, /<h1>Hello, world!<\/h1>/);
+  t.is(run.response.header('content-length'), String(run.response.body.length));
+});
+
+test('hello.cgi escapes the name it is given', async (t) => {
+  const run = await runScript('hello', { env: { QUERY_STRING: 'name=%3Cscript%3E' } });
+  t.regex(run.response.text, /Hello, &lt;script&gt;!/);
+  t.notRegex(run.response.text, /<script>/);
+});
