@@ -1,0 +1,43 @@
+// The command-line tool `cgi-shim`: a table of commands, each in its own module, imported only
+// when named so that one command's dependencies never slow another.
+
+/** A command: receives its own arguments, resolves with the exit status. */
+export type Command = (args: string[]) => Promise<number>;
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<{ main: Command }>;
+}
+
+const COMMANDS: Record<string, CommandEntry> = {
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length), 4);
+  const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
+  return `usage: cgi-shim <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
+    'Run `cgi-shim <command> --help` for a command\'s options.\n';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (entry === undefined) {
+    process.stderr.write(`cgi-shim: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const { main: command } = await entry.load();
+  return command(args);
+}
+
+main(process.argv.slice(2)).then(
+  (status) => { process.exitCode = status; },
+  (error: unknown) => {
+    process.stderr.write(`cgi-shim: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
