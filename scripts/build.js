@@ -1,66 +1,33 @@
-// Builds every script in cgi-bin/ into one self-contained executable file, dist/cgi-bin/<name>.cgi,
+// Builds every script in cgi-bin/ into dist/cgi-bin/<name>.cgi (see bundle.js for the format),
 // and the command-line tool into dist/cli.mjs.
-//
-// A script is bundled as CommonJS: copied alone into a folder with no package.json, a `.cgi` file
-// is loaded as CommonJS by Node, so that is the format that runs anywhere. Its shebang names Node
-// by absolute path, because web servers run CGI with a minimal PATH (FIELD-NOTES "Node not found").
 // Set CGI_NODE to build for a Node elsewhere: CGI_NODE=/opt/node/bin/node npm run build
 
 import { build } from 'esbuild';
-import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleScripts, shebangNode } from './bundle.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const node = process.env.CGI_NODE || process.execPath;
-if (/\s/.test(node)) {
-  console.error(`build: CGI_NODE must be a path without spaces (a shebang cannot quote): ${node}`);
-  process.exit(1);
-}
-
+const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist', 'cgi-bin');
-await rm(outdir, { recursive: true, force: true });
-await mkdir(outdir, { recursive: true });
 
-// Files starting with _ are shared modules of the demos, not scripts.
+// Files starting with _ are modules the demos share, not scripts.
 const scripts = (await readdir(join(root, 'cgi-bin')))
   .filter((name) => name.endsWith('.ts') && !name.startsWith('_'))
   .map((name) => join(root, 'cgi-bin', name));
 
+await rm(outdir, { recursive: true, force: true });
+await bundleScripts(scripts, outdir);
+
 await build({
-  entryPoints: scripts,
-  outdir,
-  outExtension: { '.js': '.cgi' },
+  entryPoints: [join(root, 'src', 'cli', 'main.ts')],
+  outfile: join(root, 'dist', 'cli.mjs'),
   bundle: true,
   platform: 'node',
-  format: 'cjs',
+  format: 'esm',
   target: 'node20',
-  minify: true,
-  // Names stay readable in the stack traces that land in the server's error log.
-  keepNames: false,
-  legalComments: 'none',
-  banner: { js: `#!${node}` },
+  // Bundled CommonJS packages call require(); give the ES module one.
+  banner: { js: "import { createRequire as __cgiShimRequire } from 'node:module'; const require = __cgiShimRequire(import.meta.url);" },
   logLevel: 'warning',
 });
-// Inside this repository the root package.json says "type": "module"; this one keeps the built
-// scripts CommonJS here too. Copied elsewhere, they need nothing beside them.
-await writeFile(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
-for (const script of scripts) {
-  await chmod(join(outdir, `${basename(script, '.ts')}.cgi`), 0o755);
-}
-
-const cli = join(root, 'src', 'cli', 'main.ts');
-if (existsSync(cli)) {
-  await build({
-    entryPoints: [cli],
-    outfile: join(root, 'dist', 'cli.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'bundle',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: 'warning',
-  });
-}
-console.log(`build: ${scripts.length} scripts in dist/cgi-bin (shebang #!${node})`);
+console.log(`build: ${scripts.length} scripts in dist/cgi-bin (shebang #!${shebangNode()}), cli in dist/cli.mjs`);

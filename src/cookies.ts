@@ -36,7 +36,7 @@ export interface CookieOptions {
 
 /**
  * Parses a `Cookie` header (CGI's `HTTP_COOKIE`) into name → value. Never throws: a malformed
- * pair is skipped and the others kept, the first of duplicate names wins (RFC 6265 §5.4 orders
+ * pair (no `=`, or no name) is skipped and the others kept, the first of duplicate names wins (RFC 6265 §5.4 orders
  * more specific cookies first), a bad `%` escape leaves the raw value, and the result has no
  * prototype, so names like `__proto__` are plain keys.
  * @example parseCookies('a=1; b=%zz; a=2') // { a: '1', b: '%zz' }
@@ -46,7 +46,8 @@ export function parseCookies(header: string | undefined): Record<string, string>
   const out: Record<string, string> = Object.create(null);
   for (const name of Object.keys(parsed)) {
     const value = parsed[name];
-    if (value !== undefined) out[name] = value;
+    // A pair like `=x` has no name to look it up by; drop it rather than key it by ''.
+    if (value !== undefined && name !== '') out[name] = value;
   }
   return out;
 }

@@ -87,7 +87,10 @@ async function parseMultipart(contentType: string, chunks: Iterable<Buffer>,
   }
   return new Promise<Form>((resolve, reject) => {
     const form: Form = { fields: new URLSearchParams(), files: [] };
+    let failed = false;
     const fail = (error: HttpError) => {
+      if (failed) return;
+      failed = true;
       reject(error);
       parser.destroy();
     };
@@ -97,6 +100,8 @@ async function parseMultipart(contentType: string, chunks: Iterable<Buffer>,
     });
     parser.on('file', (field, stream, info) => {
       const parts: Buffer[] = [];
+      // Destroying the parser after a failure destroys this stream with an error: already reported.
+      stream.on('error', () => {});
       stream.on('data', (part: Buffer) => parts.push(part));
       stream.on('limit', () => fail(new HttpError(413, `File "${info.filename}" is larger than ${limits.maxFileBytes} bytes.`)));
       stream.on('end', () => {
@@ -109,7 +114,7 @@ async function parseMultipart(contentType: string, chunks: Iterable<Buffer>,
     parser.on('error', (error: unknown) => fail(new HttpError(400, 'The multipart body is malformed.', { cause: error })));
     parser.on('close', () => resolve(form));
     for (const chunk of chunks) {
-      if (parser.destroyed) return;
+      if (failed) return;
       parser.write(chunk);
     }
     parser.end();

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { runScript } from './helpers/cgi.js';
+import { runScript } from '../helpers/cgi.js';
 
 test('hello.cgi greets the world with a valid CGI response', async (t) => {
   const run = await runScript('hello');
