@@ -112,7 +112,8 @@ export class CgiRequest {
     return parseForm(this.contentType, chunks, this.#formOptions);
   }
 
-  /** Reads and discards an unread body, so a server writing it to us never blocks. */
+  /** Reads and discards an unread body, so a server writing it to us never blocks. Throws
+   * HttpError 400, as reading does, when the input ends early. */
   drainBody(): void {
     if (!this.#bodyRead) for (const _ of this.#chunks()) { /* discard */ }
   }

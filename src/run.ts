@@ -68,6 +68,9 @@ export async function run(handler: Handler, options: RunOptions = {}): Promise<n
     request = requestFromEnv(env, options.stdin ?? 0, options);
     checkMethod(request.method, options.methods);
     await handler(request, response);
+    // A body the handler did not read is still read before anything is saved: a truncated
+    // request is malformed (400) whether or not the script cared about its body.
+    request.drainBody();
     handlerDone = true;
     await runFinishHooks(response, true);
   } catch (error) {

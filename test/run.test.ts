@@ -134,3 +134,12 @@ test('run drains an unread body', async (t) => {
   await invoke((req, res) => { request = req; res.text('x'); }, { env: { REQUEST_METHOD: 'POST', CONTENT_LENGTH: '10' }, stdin });
   t.true(request?.bodyRead);
 });
+
+test('run answers 400 when an unread body is truncated, and nothing is committed', async (t) => {
+  const calls: boolean[] = [];
+  const result = await invoke((_req, res) => { res.onFinish((ok) => { calls.push(ok); }); res.text('x'); }, {
+    env: { REQUEST_METHOD: 'POST', CONTENT_LENGTH: '100' }, stdin: Buffer.from('short'),
+  });
+  t.is(result.response.status, 400);
+  t.deepEqual(calls, [false]);
+});

@@ -61,6 +61,8 @@ export interface ScriptRunOptions {
   stdin?: string | Buffer;
   /** Kill the script after this long. @default 20000 */
   timeoutMs?: number;
+  /** The script's working directory. @default this process's */
+  cwd?: string;
 }
 
 /** Runs `dist/cgi-bin/<name>.cgi` (or an absolute path) with a CGI environment. */
@@ -79,7 +81,7 @@ export function runScript(name: string, options: ScriptRunOptions = {}): Promise
     ...options.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, [], { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20000);
