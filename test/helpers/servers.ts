@@ -7,7 +7,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -146,6 +146,8 @@ async function start(kind: ServerKind, options: ServerOptions, writeConfig: (lay
 }
 
 async function prepareLayout(kind: ServerKind, options: ServerOptions): Promise<Layout> {
+  // As root, the server runs its workers and scripts as www-data (Apache refuses to run as root).
+  const user = process.getuid?.() === 0 ? lookUpUser('www-data') : undefined;
   const root = await mkdtemp(join(tmpdir(), `cgi-shim-${kind}-`));
   const layout: Layout = {
     root,
@@ -155,19 +157,25 @@ async function prepareLayout(kind: ServerKind, options: ServerOptions): Promise<
     logsDir: join(root, 'logs'),
     runDir: join(root, 'run'),
     port: 0,
-    user: process.getuid?.() === 0 ? lookUpUser('www-data') : undefined,
+    user,
   };
-  if (/["\\\s$]/.test(root)) throw new TypeError(`temporary folder is unusable in a server configuration: ${root}`);
-  for (const dir of [layout.scriptsDir, layout.sessionsDir, layout.docRoot, layout.logsDir, layout.runDir]) await mkdir(dir);
-  await copyScripts(options.scriptsDir ?? DIST_CGI_BIN, layout.scriptsDir);
-  for (const entry of options.extraScripts ?? []) await buildScript(entry, layout.scriptsDir);
-  // The server's user must reach the scripts (mkdtemp makes the folder 0700) and own the sessions
-  // folder. lighttpd opens its logs after dropping root, so it must own the logs folder too.
-  await chmod(root, 0o755);
-  await chmod(layout.sessionsDir, 0o700);
-  if (layout.user !== undefined) {
-    await chown(layout.sessionsDir, layout.user.uid, layout.user.gid);
-    if (kind === 'lighttpd') await chown(layout.logsDir, layout.user.uid, layout.user.gid);
+  try {
+    if (/["\\\s$]/.test(root)) throw new TypeError(`temporary folder is unusable in a server configuration: ${root}`);
+    for (const dir of [layout.scriptsDir, layout.sessionsDir, layout.docRoot, layout.logsDir, layout.runDir]) await mkdir(dir);
+    await copyScripts(options.scriptsDir ?? DIST_CGI_BIN, layout.scriptsDir);
+    for (const entry of options.extraScripts ?? []) await buildScript(entry, layout.scriptsDir);
+    // The server's user must reach the scripts (mkdtemp makes the folder 0700) and own the sessions
+    // folder. lighttpd opens its logs after dropping root, so it must own the logs folder too.
+    await chmod(root, 0o755);
+    await chmod(layout.sessionsDir, 0o700);
+    if (layout.user !== undefined) {
+      checkNodeReachable(layout.scriptsDir, layout.user);
+      await chown(layout.sessionsDir, layout.user.uid, layout.user.gid);
+      if (kind === 'lighttpd') await chown(layout.logsDir, layout.user.uid, layout.user.gid);
+    }
+  } catch (error) {
+    await rm(root, { recursive: true, force: true });
+    throw error;
   }
   return layout;
 }
@@ -310,6 +318,26 @@ async function buildScript(entry: string, outDir: string): Promise<void> {
     logLevel: 'warning',
   });
   await chmod(outfile, 0o755);
+}
+
+/**
+ * The scripts run as the server's user, through the Node their shebang names. A Node under
+ * /root (nvm, a CI cache) is out of that user's reach, and every request would then end in a
+ * 500 "End of script output before headers": say so before starting the server.
+ */
+function checkNodeReachable(scriptsDir: string, user: NonNullable<Layout['user']>): void {
+  const interpreters = new Set<string>();
+  for (const name of readdirSync(scriptsDir).filter((file) => file.endsWith('.cgi'))) {
+    const firstLine = readFileSync(join(scriptsDir, name), 'utf8').split('\n', 1)[0] ?? '';
+    if (firstLine.startsWith('#!')) interpreters.add(firstLine.slice(2).trim().split(/\s+/)[0]!);
+  }
+  for (const node of interpreters) {
+    const result = spawnSync(node, ['--version'], { uid: user.uid, gid: user.gid, stdio: 'ignore' });
+    if (result.status !== 0) {
+      throw new Error(`the scripts' interpreter ${node} cannot be run by ${user.name}, the user the server runs scripts as: ` +
+        'install Node where every user can run it, and rebuild with CGI_NODE=/usr/bin/node (for example) npm run build');
+    }
+  }
 }
 
 function lookUpUser(name: string): Layout['user'] {
