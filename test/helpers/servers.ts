@@ -2,24 +2,24 @@
 // sessions, pid and logs) under a fresh temporary folder, on 127.0.0.1 and a free high port,
 // serving the scripts through the configuration files we ship (apache.conf, lighttpd-cgi.conf).
 //
-// The main configuration written here holds only what is server-wide (modules, Listen, PidFile,
-// logs, User) and the paths, passed as Define / var.*; our files are included as they are.
+// The main configuration it writes is in server-config.ts, the folder it prepares in
+// server-layout.ts; this file starts, watches and stops the server process.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { build } from 'esbuild';
-import { DIST_CGI_BIN, ROOT } from './cgi.js';
+import { APACHE_MODULES, apacheConfig, lighttpdConfig, type Layout } from './server-config.js';
+import { prepareLayout } from './server-layout.js';
+
+export { DEBIAN_SERVE_CGI_BIN } from './server-config.js';
 
 /** The servers this helper can start. */
 export type ServerKind = 'apache' | 'lighttpd';
 
-/** Where Debian's packages put the binaries and Apache's modules. */
+/** Where Debian's packages put the binaries. */
 const BINARIES: Readonly<Record<ServerKind, string>> = { apache: '/usr/sbin/apache2', lighttpd: '/usr/sbin/lighttpd' };
-const APACHE_MODULES = '/usr/lib/apache2/modules';
 /** The Debian package to install for each server. */
 export const PACKAGES: Readonly<Record<ServerKind, string>> = { apache: 'apache2', lighttpd: 'lighttpd' };
 
@@ -42,6 +42,10 @@ export interface ApacheOptions extends ServerOptions {
   /** The CGI module: mod_cgid with the event MPM (Debian's default), or mod_cgi with prefork
    * (exercises the fallback branch of apache.conf). @default 'cgid' */
   cgiModule?: 'cgid' | 'cgi';
+  /** Include apache.conf inside a <VirtualHost> for the port, with Debian's own
+   * conf-available/serve-cgi-bin.conf (which maps /cgi-bin/ to /usr/lib/cgi-bin/) included
+   * server-wide before it, as on a stock Debian install. @default false */
+  inDebianVirtualHost?: boolean;
 }
 
 /** A running private server. */
@@ -96,7 +100,7 @@ export function serverVersion(kind: ServerKind): string | undefined {
  * const response = await fetch(server.url('/cgi-bin/hello.cgi'));
  */
 export async function startApache(options: ApacheOptions = {}): Promise<RunningServer> {
-  return start('apache', options, (layout) => apacheConfig(layout, options.cgiModule ?? 'cgid'));
+  return start('apache', options, (layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false));
 }
 
 /** Starts lighttpd with lighttpd-cgi.conf included. See {@link startApache}. */
@@ -104,23 +108,10 @@ export async function startLighttpd(options: ServerOptions = {}): Promise<Runnin
   return start('lighttpd', options, lighttpdConfig);
 }
 
-/** The folders and files of one server instance. */
-interface Layout {
-  root: string;
-  scriptsDir: string;
-  sessionsDir: string;
-  docRoot: string;
-  logsDir: string;
-  runDir: string;
-  port: number;
-  /** The unprivileged user to run as when we are root, else undefined. */
-  user: { name: string; uid: number; gid: number } | undefined;
-}
-
 /** Servers started by this process, killed on exit if a test could not stop them. */
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) killGroup(child);
 });
 
 async function start(kind: ServerKind, options: ServerOptions, writeConfig: (layout: Layout) => string): Promise<RunningServer> {
@@ -143,91 +134,6 @@ async function start(kind: ServerKind, options: ServerOptions, writeConfig: (lay
       }
     }
   }
-}
-
-async function prepareLayout(kind: ServerKind, options: ServerOptions): Promise<Layout> {
-  // As root, the server runs its workers and scripts as www-data (Apache refuses to run as root).
-  const user = process.getuid?.() === 0 ? lookUpUser('www-data') : undefined;
-  const root = await mkdtemp(join(tmpdir(), `cgi-shim-${kind}-`));
-  const layout: Layout = {
-    root,
-    scriptsDir: join(root, 'cgi-bin'),
-    sessionsDir: join(root, 'sessions'),
-    docRoot: join(root, 'htdocs'),
-    logsDir: join(root, 'logs'),
-    runDir: join(root, 'run'),
-    port: 0,
-    user,
-  };
-  try {
-    if (/["\\\s$]/.test(root)) throw new TypeError(`temporary folder is unusable in a server configuration: ${root}`);
-    for (const dir of [layout.scriptsDir, layout.sessionsDir, layout.docRoot, layout.logsDir, layout.runDir]) await mkdir(dir);
-    await copyScripts(options.scriptsDir ?? DIST_CGI_BIN, layout.scriptsDir);
-    for (const entry of options.extraScripts ?? []) await buildScript(entry, layout.scriptsDir);
-    // The server's user must reach the scripts (mkdtemp makes the folder 0700) and own the sessions
-    // folder. lighttpd opens its logs after dropping root, so it must own the logs folder too.
-    await chmod(root, 0o755);
-    await chmod(layout.sessionsDir, 0o700);
-    if (layout.user !== undefined) {
-      checkNodeReachable(layout.scriptsDir, layout.user);
-      await chown(layout.sessionsDir, layout.user.uid, layout.user.gid);
-      if (kind === 'lighttpd') await chown(layout.logsDir, layout.user.uid, layout.user.gid);
-    }
-  } catch (error) {
-    await rm(root, { recursive: true, force: true });
-    throw error;
-  }
-  return layout;
-}
-
-function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi'): string {
-  const mpm = cgiModule === 'cgid' ? 'mpm_event' : 'mpm_prefork';
-  const modules = [mpm, 'authz_core', 'mime', 'alias', cgiModule, 'env', 'setenvif', 'headers', 'dir'];
-  const lines = [
-    `# Written by test/helpers/servers.ts: server-wide settings only; apache.conf does the rest.`,
-    `ServerRoot "${layout.root}"`,
-    `ServerName 127.0.0.1`,
-    `Listen 127.0.0.1:${layout.port}`,
-    `PidFile "${layout.runDir}/apache2.pid"`,
-    `DefaultRuntimeDir "${layout.runDir}"`,
-    `Mutex file:${layout.runDir} default`,
-    ...modules.map((name) => `LoadModule ${name}_module ${APACHE_MODULES}/mod_${name}.so`),
-    // As root, Apache must switch to another user for its workers and scripts (it refuses root).
-    ...(layout.user ? [`User ${layout.user.name}`, `Group #${layout.user.gid}`] : []),
-    ...(cgiModule === 'cgid' ? [`ScriptSock "${layout.runDir}/cgisock"`] : []),
-    `TypesConfig ${existsSync('/etc/mime.types') ? '/etc/mime.types' : '/dev/null'}`,
-    `ErrorLog "${layout.logsDir}/error.log"`,
-    `LogLevel warn`,
-    `LogFormat "%h %l %u %t \\"%r\\" %>s %b" common`,
-    `CustomLog "${layout.logsDir}/access.log" common`,
-    `DocumentRoot "${layout.docRoot}"`,
-    // A few servers are enough for tests on a small machine.
-    ...(cgiModule === 'cgi' ? ['StartServers 2', 'MinSpareServers 2', 'MaxSpareServers 4'] : ['StartServers 1']),
-    `Define CGI_SHIM_SCRIPTS "${layout.scriptsDir}"`,
-    `Define CGI_SHIM_SESSIONS "${layout.sessionsDir}"`,
-    `Include "${join(ROOT, 'apache.conf')}"`,
-  ];
-  return `${lines.join('\n')}\n`;
-}
-
-function lighttpdConfig(layout: Layout): string {
-  const lines = [
-    `# Written by test/helpers/servers.ts: server-wide settings only; lighttpd-cgi.conf does the rest.`,
-    `server.document-root = "${layout.docRoot}"`,
-    `server.bind = "127.0.0.1"`,
-    `server.port = ${layout.port}`,
-    `server.pid-file = "${layout.runDir}/lighttpd.pid"`,
-    `server.errorlog = "${layout.logsDir}/error.log"`,
-    // Without it, scripts' stderr goes to lighttpd's own stderr (-D) or nowhere (daemon mode).
-    `server.breakagelog = "${layout.logsDir}/cgi-stderr.log"`,
-    ...(layout.user ? [`server.username = "${layout.user.name}"`, `server.groupname = "${layout.user.name}"`] : []),
-    `server.modules += ( "mod_accesslog" )`,
-    `accesslog.filename = "${layout.logsDir}/access.log"`,
-    `var.cgi_shim_scripts = "${layout.scriptsDir}"`,
-    `var.cgi_shim_sessions = "${layout.sessionsDir}"`,
-    `include "${join(ROOT, 'lighttpd-cgi.conf')}"`,
-  ];
-  return `${lines.join('\n')}\n`;
 }
 
 /** Spawns the server in the foreground and waits until its port accepts connections. */
@@ -259,7 +165,7 @@ async function launch(binary: string, args: string[], layout: Layout, options: S
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  child.kill('SIGKILL');
+  killGroup(child);
   throw new Error(`${basename(binary)} did not accept connections on port ${layout.port} in time:\n${output}`);
 }
 
@@ -290,61 +196,19 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   process.kill(child.pid!, 'SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+  const timer = setTimeout(() => killGroup(child), 10000);
   await exited;
   clearTimeout(timer);
   running.delete(child);
 }
 
-async function copyScripts(from: string, to: string): Promise<void> {
-  if (!existsSync(from)) throw new Error(`no built scripts in ${from}: run \`npm run build\` first`);
-  for (const name of await readdir(from)) {
-    await copyFile(join(from, name), join(to, name));
-    if (name.endsWith('.cgi')) await chmod(join(to, name), 0o755);
+/** SIGKILL to the server and everything it started (its own process group, see launch). */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // Already gone.
   }
-}
-
-/** Builds one TypeScript script the way scripts/build.js does: one executable CommonJS file. */
-async function buildScript(entry: string, outDir: string): Promise<void> {
-  const outfile = join(outDir, `${basename(entry).replace(/\.ts$/, '')}.cgi`);
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    banner: { js: `#!${process.execPath}` },
-    logLevel: 'warning',
-  });
-  await chmod(outfile, 0o755);
-}
-
-/**
- * The scripts run as the server's user, through the Node their shebang names. A Node under
- * /root (nvm, a CI cache) is out of that user's reach, and every request would then end in a
- * 500 "End of script output before headers": say so before starting the server.
- */
-function checkNodeReachable(scriptsDir: string, user: NonNullable<Layout['user']>): void {
-  const interpreters = new Set<string>();
-  for (const name of readdirSync(scriptsDir).filter((file) => file.endsWith('.cgi'))) {
-    const firstLine = readFileSync(join(scriptsDir, name), 'utf8').split('\n', 1)[0] ?? '';
-    if (firstLine.startsWith('#!')) interpreters.add(firstLine.slice(2).trim().split(/\s+/)[0]!);
-  }
-  for (const node of interpreters) {
-    const result = spawnSync(node, ['--version'], { uid: user.uid, gid: user.gid, stdio: 'ignore' });
-    if (result.status !== 0) {
-      throw new Error(`the scripts' interpreter ${node} cannot be run by ${user.name}, the user the server runs scripts as: ` +
-        'install Node where every user can run it, and rebuild with CGI_NODE=/usr/bin/node (for example) npm run build');
-    }
-  }
-}
-
-function lookUpUser(name: string): Layout['user'] {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${name}:`));
-  const fields = line?.split(':');
-  if (fields === undefined || fields.length < 4) throw new Error(`running as root needs the user ${name} to run the server as`);
-  return { name, uid: Number(fields[2]), gid: Number(fields[3]) };
 }
 
 /** A port the kernel had free a moment ago. */
