@@ -51,7 +51,7 @@ export interface ApacheOptions extends ServerOptions {
 /** A running private server. */
 export interface RunningServer {
   kind: ServerKind;
-  /** The server's own version line, e.g. `Apache/2.4.62 (Debian)` or `lighttpd/1.4.69`. */
+  /** The server's own version line, e.g. `Apache/2.4.71 (Debian)` or `lighttpd/1.4.69`. */
   version: string;
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   baseUrl: string;
