@@ -1,0 +1,60 @@
+// An HTTP client for walking a site as a browser would, minus the rendering: built-in fetch plus
+// a tough-cookie jar that stores every Set-Cookie and sends the cookies back. Redirects are not
+// followed, so tests see each step (status, Location, cookies) themselves.
+
+import { CookieJar } from 'tough-cookie';
+
+/** Options of {@link CookieClient.request}. */
+export interface ClientRequestOptions {
+  /** @default 'GET' */
+  method?: string;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string>;
+  /** A raw body; give `headers['content-type']` with it. */
+  body?: string | Uint8Array;
+  headers?: Record<string, string>;
+}
+
+/** A client with its own cookie jar, bound to one server. */
+export class CookieClient {
+  /** The cookies this client holds. */
+  readonly jar = new CookieJar();
+  readonly baseUrl: string;
+
+  /** @param baseUrl e.g. `http://127.0.0.1:8080` */
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl;
+  }
+
+  /** Sends a request to `path` with the jar's cookies and stores the cookies of the answer. */
+  async request(path: string, options: ClientRequestOptions = {}): Promise<Response> {
+    const url = new URL(path, this.baseUrl).href;
+    const headers = new Headers(options.headers);
+    const cookie = await this.jar.getCookieString(url);
+    if (cookie) headers.set('cookie', cookie);
+    let body = options.body;
+    if (options.form !== undefined) {
+      headers.set('content-type', 'application/x-www-form-urlencoded');
+      body = new URLSearchParams(options.form).toString();
+    }
+    const response = await fetch(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, redirect: 'manual' });
+    for (const setCookie of response.headers.getSetCookie()) await this.jar.setCookie(setCookie, url);
+    return response;
+  }
+
+  /** GET `path`. */
+  get(path: string, headers?: Record<string, string>): Promise<Response> {
+    return this.request(path, { headers });
+  }
+
+  /** POST a form to `path`. */
+  post(path: string, form: Record<string, string>): Promise<Response> {
+    return this.request(path, { method: 'POST', form });
+  }
+
+  /** The value of a cookie the jar would send to `path`, or undefined. */
+  async cookie(name: string, path = '/'): Promise<string | undefined> {
+    const cookies = await this.jar.getCookies(new URL(path, this.baseUrl).href);
+    return cookies.find((cookie) => cookie.key === name)?.value;
+  }
+}

@@ -1,0 +1,84 @@
+// Writes the main configuration of a private test server: only what is server-wide (modules,
+// Listen, PidFile, logs, User) and the paths, passed as Define / var.*; the configuration files we
+// ship (apache.conf, lighttpd-cgi.conf) are included as they are, never copied or rewritten.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './cgi.js';
+
+/** Where Debian's apache2 package puts the modules. */
+export const APACHE_MODULES = '/usr/lib/apache2/modules';
+
+/** Debian's stock mapping of /cgi-bin/ (package apache2). */
+export const DEBIAN_SERVE_CGI_BIN = '/etc/apache2/conf-available/serve-cgi-bin.conf';
+
+/** The folders and files of one server instance. */
+export interface Layout {
+  root: string;
+  scriptsDir: string;
+  sessionsDir: string;
+  docRoot: string;
+  logsDir: string;
+  runDir: string;
+  port: number;
+  /** The unprivileged user to run as when we are root, else undefined. */
+  user: { name: string; uid: number; gid: number } | undefined;
+}
+
+/** The main httpd configuration: loads the modules, then Includes apache.conf with the paths
+ * Defined first (apache.conf's own Defines apply only to names not yet defined). */
+export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebianVirtualHost: boolean): string {
+  const mpm = cgiModule === 'cgid' ? 'mpm_event' : 'mpm_prefork';
+  const modules = [mpm, 'authz_core', 'mime', 'alias', cgiModule, 'env', 'setenvif', 'headers', 'dir'];
+  const lines = [
+    `# Written by test/helpers/server-config.ts: server-wide settings only; apache.conf does the rest.`,
+    `ServerRoot "${layout.root}"`,
+    `ServerName 127.0.0.1`,
+    `Listen 127.0.0.1:${layout.port}`,
+    `PidFile "${layout.runDir}/apache2.pid"`,
+    `DefaultRuntimeDir "${layout.runDir}"`,
+    `Mutex file:${layout.runDir} default`,
+    ...modules.map((name) => `LoadModule ${name}_module ${APACHE_MODULES}/mod_${name}.so`),
+    // As root, Apache must switch to another user for its workers and scripts (it refuses root).
+    ...(layout.user ? [`User ${layout.user.name}`, `Group #${layout.user.gid}`] : []),
+    ...(cgiModule === 'cgid' ? [`ScriptSock "${layout.runDir}/cgisock"`] : []),
+    `TypesConfig ${existsSync('/etc/mime.types') ? '/etc/mime.types' : '/dev/null'}`,
+    `ErrorLog "${layout.logsDir}/error.log"`,
+    `LogLevel warn`,
+    `LogFormat "%h %l %u %t \\"%r\\" %>s %b" common`,
+    `CustomLog "${layout.logsDir}/access.log" common`,
+    `DocumentRoot "${layout.docRoot}"`,
+    // A few servers are enough for tests on a small machine.
+    ...(cgiModule === 'cgi' ? ['StartServers 2', 'MinSpareServers 2', 'MaxSpareServers 4'] : ['StartServers 1']),
+    `Define CGI_SHIM_SCRIPTS "${layout.scriptsDir}"`,
+    `Define CGI_SHIM_SESSIONS "${layout.sessionsDir}"`,
+  ];
+  const include = `Include "${join(ROOT, 'apache.conf')}"`;
+  if (inDebianVirtualHost) {
+    lines.push(`Include "${DEBIAN_SERVE_CGI_BIN}"`, `<VirtualHost 127.0.0.1:${layout.port}>`, `    ${include}`, `</VirtualHost>`);
+  } else {
+    lines.push(include);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The main lighttpd configuration: sets var.cgi_shim_* and includes lighttpd-cgi.conf. */
+export function lighttpdConfig(layout: Layout): string {
+  const lines = [
+    `# Written by test/helpers/server-config.ts: server-wide settings only; lighttpd-cgi.conf does the rest.`,
+    `server.document-root = "${layout.docRoot}"`,
+    `server.bind = "127.0.0.1"`,
+    `server.port = ${layout.port}`,
+    `server.pid-file = "${layout.runDir}/lighttpd.pid"`,
+    `server.errorlog = "${layout.logsDir}/error.log"`,
+    // Without it, scripts' stderr goes to lighttpd's own stderr (-D) or nowhere (daemon mode).
+    `server.breakagelog = "${layout.logsDir}/cgi-stderr.log"`,
+    ...(layout.user ? [`server.username = "${layout.user.name}"`, `server.groupname = "${layout.user.name}"`] : []),
+    `server.modules += ( "mod_accesslog" )`,
+    `accesslog.filename = "${layout.logsDir}/access.log"`,
+    `var.cgi_shim_scripts = "${layout.scriptsDir}"`,
+    `var.cgi_shim_sessions = "${layout.sessionsDir}"`,
+    `include "${join(ROOT, 'lighttpd-cgi.conf')}"`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
