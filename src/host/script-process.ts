@@ -64,7 +64,14 @@ export function startScript(file: string, options: ScriptProcessOptions): Script
       child.kill('SIGKILL'); // the group is gone already; make sure of the leader
     }
   };
-  const timer = setTimeout(() => { timedOut = true; kill(); }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+    // Something outside the group (a daemon the script started in a new session) may still hold
+    // the pipes open; stop waiting for it, or the request would hang past its time limit.
+    child.stdout.destroy();
+    child.stderr.destroy();
+  }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   forwardLines(child.stderr, options.onStderrLine);
   // The script may exit without reading its input: EPIPE on stdin is not our error.
   child.stdin.on('error', () => {});
