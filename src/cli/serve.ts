@@ -55,7 +55,9 @@ export async function main(args: string[]): Promise<number> {
   const host = await startHost({
     port, host: values.host, dir: values.dir, timeoutSeconds, maxBodyBytes, documentRoot: values['document-root'],
   });
-  process.stdout.write(`serving ${host.url} (scripts from ${values.dir}; Ctrl-C stops)\n`);
+  // Exactly this line on stdout, so that a test or a script can read the URL (with port 0 too).
+  process.stdout.write(`serving ${host.url}\n`);
+  process.stderr.write(`cgi-shim serve: scripts from ${values.dir}, / goes to /cgi-bin/index.cgi; Ctrl-C stops\n`);
   if (!/^(127\.|::1$|localhost$)/.test(values.host)) {
     process.stderr.write(`cgi-shim serve: warning: listening on ${values.host}, not only on this machine\n`);
   }

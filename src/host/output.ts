@@ -19,6 +19,8 @@ export interface CgiHeaderBlock {
   headers: Array<[string, string]>;
   /** The `Location` value, for both kinds of redirect. */
   location: string | undefined;
+  /** The body length the script declared with `Content-Length`, if it did. */
+  contentLength: number | undefined;
 }
 
 /** Where a header block ends in a script's output. */
@@ -60,7 +62,8 @@ export function findHeaderBlockEnd(output: Buffer): HeaderBlockEnd | undefined {
 
 /**
  * Parses a header block (the text before the blank line, decoded as latin1) strictly: every line
- * a well-formed field, at most one `Status` and one `Location`, a valid status code, and a
+ * a well-formed field, at most one `Status`, `Location` and `Content-Length` (digits), a valid
+ * status code, and a
  * `Content-Type` in a document response without `Status`. Throws CgiError `ECGIHEADER` otherwise.
  * `Location: /path` without `Status` is a local redirect (RFC 3875 §6.2.2), which the server
  * serves itself; `//host/path` is not local, it names another host.
@@ -71,6 +74,7 @@ export function parseHeaderBlock(head: string): CgiHeaderBlock {
   const headers: Array<[string, string]> = [];
   let status: string | undefined;
   let location: string | undefined;
+  let contentLength: number | undefined;
   let contentType = false;
   for (const line of head.split(/\r?\n/)) {
     const colon = line.indexOf(':');
@@ -87,15 +91,20 @@ export function parseHeaderBlock(head: string): CgiHeaderBlock {
       if (value === '') throw invalid('empty Location header');
       location = value;
       headers.push([name, value]);
+    } else if (lower === 'content-length') {
+      if (contentLength !== undefined || !/^[0-9]{1,15}$/.test(value)) throw invalid(`malformed or repeated Content-Length ${JSON.stringify(value.slice(0, 100))}`);
+      contentLength = Number(value);
+      headers.push([name, value]);
     } else if (!HOP_BY_HOP.has(lower)) {
       if (lower === 'content-type') contentType = true;
       headers.push([name, value]);
     }
   }
-  return classify(headers, status, location, contentType);
+  const block = classify(headers, status, location, contentType);
+  return { ...block, contentLength };
 }
 
-function classify(headers: Array<[string, string]>, status: string | undefined, location: string | undefined, contentType: boolean): CgiHeaderBlock {
+function classify(headers: Array<[string, string]>, status: string | undefined, location: string | undefined, contentType: boolean): Omit<CgiHeaderBlock, 'contentLength'> {
   let code: number | undefined;
   let reason: string | undefined;
   if (status !== undefined) {

@@ -235,11 +235,12 @@ async function respond(context: HostContext, res: ServerResponse, run: Exchange,
     await localRedirect(context, res, run, block.location!);
     return;
   }
-  res.strictContentLength = true;
   res.statusCode = block.status;
   if (block.reason !== undefined) res.statusMessage = block.reason;
   for (const [field, value] of block.headers) res.appendHeader(field, value);
-  await streamBody(res, script, head.rest);
+  // No body goes out for HEAD, 204 or 304 (node drops it), so there is no length to hold to.
+  const bodyless = run.request.method === 'HEAD' || block.status === 204 || block.status === 304;
+  await streamBody(res, script, head.rest, bodyless ? undefined : block.contentLength, (line) => context.options.log(`[${name}] ${line}`));
 }
 
 /** Serves a local redirect's target as a fresh GET with the same headers and no body. */
@@ -257,27 +258,31 @@ async function localRedirect(context: HostContext, res: ServerResponse, run: Exc
   await exchange(context, res, { request, body: undefined, script, depth: run.depth + 1 });
 }
 
-/** Copies the script's output to the client with back-pressure: at most a pipe's worth in memory. */
-async function streamBody(res: ServerResponse, script: ScriptProcess, first: Buffer): Promise<void> {
+/** Copies the script's output to the client with back-pressure: at most a pipe's worth in memory.
+ * A body that disagrees with the script's own Content-Length is cut to it, or the connection cut. */
+async function streamBody(res: ServerResponse, script: ScriptProcess, first: Buffer, expected: number | undefined, log: (line: string) => void): Promise<void> {
   const { stdout } = script;
+  let sent = 0;
+  let excess = false;
   const write = (chunk: Buffer): void => {
-    try {
-      if (!res.write(chunk)) {
-        stdout.pause();
-        res.once('drain', () => stdout.resume());
-      }
-    } catch {
-      // More bytes than the script's own Content-Length: the response cannot be completed.
-      script.kill();
-      res.destroy();
+    const room = expected === undefined ? chunk.length : Math.max(0, expected - sent);
+    if (room < chunk.length) excess = true;
+    const part = room < chunk.length ? chunk.subarray(0, room) : chunk;
+    sent += part.length;
+    if (part.length > 0 && !res.write(part)) {
+      stdout.pause();
+      res.once('drain', () => stdout.resume());
     }
   };
   if (first.length > 0) write(first);
   stdout.on('data', write);
   stdout.resume();
   const exit = await script.exited;
+  const short = expected !== undefined && sent < expected;
+  if (excess) log('body longer than its Content-Length; the rest was dropped');
+  if (short && !exit.timedOut) log(`body of ${sent} bytes, shorter than its Content-Length ${expected}; connection cut`);
   // Cut the connection rather than end cleanly, so the client cannot take a truncated body for whole.
-  if (exit.timedOut) res.destroy();
+  if (exit.timedOut || short) res.destroy();
   else res.end();
 }
 

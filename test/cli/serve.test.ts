@@ -18,7 +18,7 @@ test('cgi-shim serve prints its URL, serves scripts, logs requests and stops on 
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      const match = /^serving (http:\/\/127\.0\.0\.1:[0-9]+\/)/m.exec(stdout);
+      const match = /^serving (http:\/\/127\.0\.0\.1:[0-9]+\/)\n/m.exec(stdout);
       if (match) resolve(match[1]!);
     });
     child.once('close', () => reject(new Error(`serve ended before listening: ${stderr}`)));

@@ -69,6 +69,11 @@ test('parseHeaderBlock treats Location: /path with a Status as a client redirect
   t.is(block.status, 303);
 });
 
+test('parseHeaderBlock reads the declared Content-Length', (t) => {
+  t.is(parseHeaderBlock('Content-Type: text/plain\nContent-Length: 12').contentLength, 12);
+  t.is(parseHeaderBlock('Content-Type: text/plain').contentLength, undefined);
+});
+
 test('parseHeaderBlock drops hop-by-hop fields', (t) => {
   const block = parseHeaderBlock('Content-Type: text/plain\nConnection: close\nTransfer-Encoding: chunked');
   t.deepEqual(block.headers, [['Content-Type', 'text/plain']]);
@@ -87,6 +92,8 @@ for (const [title, head] of [
   ['two Status headers', 'Status: 200 OK\nStatus: 404 Not Found\nContent-Type: text/plain'],
   ['two Location headers', 'Location: /a\nLocation: /b'],
   ['an empty Location', 'Location: '],
+  ['a malformed Content-Length', 'Content-Type: text/plain\nContent-Length: 12abc'],
+  ['two Content-Length headers', 'Content-Type: text/plain\nContent-Length: 1\nContent-Length: 1'],
   ['an HTTP status line', 'HTTP/1.1 200 OK\nContent-Type: text/plain'],
 ] as const) {
   test(`parseHeaderBlock refuses ${title}`, (t) => {

@@ -194,6 +194,29 @@ test('startHost streams a body larger than a pipe buffer', async (t) => {
   t.false(response.aborted);
 });
 
+test('startHost answers HEAD with the headers only', async (t) => {
+  const host = await startTestHost(t);
+  const response = await rawRequest(host, '/cgi-bin/length.cgi', { method: 'HEAD' });
+  t.is(response.status, 200);
+  t.is(response.headers['content-length'], '10');
+  t.is(response.body.length, 0);
+  t.false(response.aborted);
+});
+
+test('startHost cuts a body longer than its Content-Length to that length', async (t) => {
+  const host = await startTestHost(t);
+  const response = await rawRequest(host, '/cgi-bin/length.cgi?long');
+  t.is(response.body.toString(), '01234');
+  t.true(host.logLines.some((line) => line.startsWith('[length.cgi] body longer than its Content-Length')));
+});
+
+test('startHost cuts the connection when a body is shorter than its Content-Length', async (t) => {
+  const host = await startTestHost(t);
+  const response = await rawRequest(host, '/cgi-bin/length.cgi?short');
+  t.true(response.aborted);
+  t.is(response.body.toString(), '0123456789');
+});
+
 for (const [path, status] of [
   ['/cgi-bin/../outside.cgi', 400],
   ['/cgi-bin/%2e%2e/outside.cgi', 400],
