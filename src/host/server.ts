@@ -191,7 +191,7 @@ async function exchange(context: HostContext, res: ServerResponse, run: Exchange
     body: run.body,
     timeoutMs: options.timeoutSeconds * 1000,
     cwd: dirname(run.script.scriptFilename),
-    onStderrLine: (line) => options.log(`[${name}] ${line}`),
+    onStderrLine: (line) => options.log(`[${name}] ${printableLine(line)}`),
   });
   context.running.add(script);
   // A client that leaves early takes the script with it, as Apache does.
@@ -355,6 +355,12 @@ function pairs(raw: readonly string[]): Array<[string, string]> {
   const result: Array<[string, string]> = [];
   for (let at = 0; at + 1 < raw.length; at += 2) result.push([raw[at]!, raw[at + 1]!]);
   return result;
+}
+
+/** A script's stderr line made safe for a terminal: control characters (escape sequences that
+ * could rewrite the screen) shown as \\xNN. */
+function printableLine(line: string): string {
+  return line.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** A request target made safe for a log line: no control characters or spaces. */

@@ -99,6 +99,12 @@ test('startHost translates Status, keeps several Set-Cookie apart and logs stder
   t.true(host.logLines.includes('[status.cgi] a warning for the error log'));
 });
 
+test('startHost shows control characters in a script\'s stderr escaped', async (t) => {
+  const host = await startTestHost(t);
+  await rawRequest(host, '/cgi-bin/status.cgi');
+  t.true(host.logLines.includes('[status.cgi] clear\\x1b[2J'));
+});
+
 test('startHost keeps the reason phrase the script gave', async (t) => {
   const host = await startTestHost(t);
   const response = await fetch(new URL('cgi-bin/status.cgi', host.url));
