@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildCgiEnv } from '../host/environment.js';
+import { buildCgiEnv, SERVER_SOFTWARE } from '../host/environment.js';
 import { findHeaderBlockEnd, parseHeaderBlock } from '../host/output.js';
 import { startScript } from '../host/script-process.js';
 
@@ -64,7 +64,7 @@ export async function main(args: string[]): Promise<number> {
   const env = buildCgiEnv(
     { method: plan.method, target: plan.target, httpVersion: '1.1', headers: plan.headers, remoteAddress: '127.0.0.1', bodyBytes: plan.body?.length },
     { scriptName: plan.scriptName, scriptFilename: plan.file, pathInfo: plan.pathInfo },
-    { software: 'cgi-shim-run', name: 'localhost', address: '127.0.0.1', port: 80 },
+    { software: SERVER_SOFTWARE, name: 'localhost', address: '127.0.0.1', port: 80 },
     process.env,
   );
   const script = startScript(plan.file, {

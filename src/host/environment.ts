@@ -2,6 +2,11 @@
 // script receives. Pure: it takes plain descriptions of the request, the script and the server,
 // so every rule here is testable with literals. Shared by the local host and `cgi-shim run`.
 
+import packageJson from '../../package.json' with { type: 'json' };
+
+/** `SERVER_SOFTWARE` of the local host and of `cgi-shim run`, e.g. `node-cgi-shim/0.1.0`. */
+export const SERVER_SOFTWARE = `node-cgi-shim/${packageJson.version}`;
+
 /** An HTTP request as the server received it, before any decoding. */
 export interface HostRequest {
   /** The request method, e.g. `GET`. */

@@ -6,12 +6,12 @@ import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import packageJson from '../../package.json' with { type: 'json' };
 import { CgiError, HttpError, renderErrorPage } from '../errors.js';
-import { buildCgiEnv, type HostRequest } from './environment.js';
-import { findHeaderBlockEnd, MAX_HEADER_BLOCK_BYTES, parseHeaderBlock, type CgiHeaderBlock } from './output.js';
+import { buildCgiEnv, SERVER_SOFTWARE, type HostRequest } from './environment.js';
+import { parseHeaderBlock, type CgiHeaderBlock } from './output.js';
 import { findScript, splitScriptPath, type FoundScript } from './script-path.js';
 import { startScript, type ScriptProcess } from './script-process.js';
+import { readHeaderBlock, readRequestBody, streamBody } from './transfer.js';
 
 /** Options of {@link startHost}. */
 export interface HostOptions {
@@ -51,7 +51,6 @@ export interface Host {
 /** Local redirects followed for one request before the host gives up (a script loop). */
 const MAX_LOCAL_REDIRECTS = 5;
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
-const SERVER_SOFTWARE = `node-cgi-shim/${packageJson.version}`;
 
 interface HostContext {
   root: string;
@@ -152,7 +151,7 @@ async function route(context: HostContext, req: IncomingMessage, res: ServerResp
     return;
   }
   const script = await locate(context, path);
-  const body = await readBody(req, context.options.maxBodyBytes);
+  const body = await readRequestBody(req, context.options.maxBodyBytes);
   const request: HostRequest = {
     method: req.method ?? 'GET',
     target,
@@ -209,7 +208,7 @@ async function exchange(context: HostContext, res: ServerResponse, run: Exchange
 }
 
 async function respond(context: HostContext, res: ServerResponse, run: Exchange, script: ScriptProcess, name: string): Promise<void> {
-  const head = await readHead(script.stdout);
+  const head = await readHeaderBlock(script.stdout);
   let block: CgiHeaderBlock | undefined;
   let problem = head === undefined ? 'no blank line after the header block' : undefined;
   if (head !== undefined) {
@@ -256,88 +255,6 @@ async function localRedirect(context: HostContext, res: ServerResponse, run: Exc
   const headers = run.request.headers.filter(([field]) => !/^(content-(type|length)|transfer-encoding)$/i.test(field));
   const request: HostRequest = { ...run.request, method: 'GET', target, headers, bodyBytes: undefined };
   await exchange(context, res, { request, body: undefined, script, depth: run.depth + 1 });
-}
-
-/** Copies the script's output to the client with back-pressure: at most a pipe's worth in memory.
- * A body that disagrees with the script's own Content-Length is cut to it, or the connection cut. */
-async function streamBody(res: ServerResponse, script: ScriptProcess, first: Buffer, expected: number | undefined, log: (line: string) => void): Promise<void> {
-  const { stdout } = script;
-  let sent = 0;
-  let excess = false;
-  const write = (chunk: Buffer): void => {
-    const room = expected === undefined ? chunk.length : Math.max(0, expected - sent);
-    if (room < chunk.length) excess = true;
-    const part = room < chunk.length ? chunk.subarray(0, room) : chunk;
-    sent += part.length;
-    if (part.length > 0 && !res.write(part)) {
-      stdout.pause();
-      res.once('drain', () => stdout.resume());
-    }
-  };
-  if (first.length > 0) write(first);
-  stdout.on('data', write);
-  stdout.resume();
-  const exit = await script.exited;
-  const short = expected !== undefined && sent < expected;
-  if (excess) log('body longer than its Content-Length; the rest was dropped');
-  if (short && !exit.timedOut) log(`body of ${sent} bytes, shorter than its Content-Length ${expected}; connection cut`);
-  // Cut the connection rather than end cleanly, so the client cannot take a truncated body for whole.
-  if (exit.timedOut || short) res.destroy();
-  else res.end();
-}
-
-/** Reads the script's output up to the end of its header block; undefined if it ends first or
- * the block is too large. Leaves the stream paused with the rest handed back. */
-function readHead(stdout: NodeJS.ReadableStream): Promise<{ block: Buffer; rest: Buffer } | undefined> {
-  return new Promise((resolve) => {
-    let buffered: Buffer = Buffer.alloc(0);
-    const finish = (value: { block: Buffer; rest: Buffer } | undefined): void => {
-      stdout.off('data', onData);
-      stdout.off('end', onEnd);
-      stdout.off('close', onEnd);
-      stdout.pause();
-      resolve(value);
-    };
-    const onData = (chunk: Buffer): void => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      const end = findHeaderBlockEnd(buffered);
-      if (end !== undefined && end.headEnd <= MAX_HEADER_BLOCK_BYTES) {
-        finish({ block: buffered.subarray(0, end.headEnd), rest: buffered.subarray(end.bodyStart) });
-      } else if (buffered.length > MAX_HEADER_BLOCK_BYTES) {
-        finish(undefined);
-      }
-    };
-    const onEnd = (): void => finish(undefined);
-    stdout.on('data', onData);
-    stdout.on('end', onEnd);
-    stdout.on('close', onEnd);
-  });
-}
-
-/** Reads the whole request body (chunked ones too, so that CONTENT_LENGTH can be given), or
- * undefined when the request has none. Rejects with HttpError 413 past `maxBytes`. */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
-  const declared = req.headers['content-length'];
-  if (declared === undefined && req.headers['transfer-encoding'] === undefined) return Promise.resolve(undefined);
-  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(new HttpError(413));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const onData = (chunk: Buffer): void => {
-      total += chunk.length;
-      if (total <= maxBytes) {
-        chunks.push(chunk);
-        return;
-      }
-      // Stop reading but keep the socket: the client still gets its 413 (sent with Connection: close).
-      req.off('data', onData);
-      req.pause();
-      reject(new HttpError(413));
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, total)));
-    req.once('error', reject);
-  });
 }
 
 function sendError(res: ServerResponse, status: number): void {
