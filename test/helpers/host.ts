@@ -65,6 +65,21 @@ export async function startDemoHost(t: ExecutionContext, options: HostOptions = 
   return { ...host, sessionDir, logLines };
 }
 
+/**
+ * Waits until a log line matches: the request line is written when the server sees the
+ * connection close, and a script's stderr travels on its own pipe, so either may arrive after the
+ * client has its response. Resolves with the line, or undefined after about five seconds.
+ */
+export async function waitForLogLine(lines: readonly string[], pattern: RegExp | string): Promise<string | undefined> {
+  const matches = (line: string) => (typeof pattern === 'string' ? line === pattern : pattern.test(line));
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const found = lines.find(matches);
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return undefined;
+}
+
 /** What a raw request got back. */
 export interface RawResponse {
   status: number;

@@ -2,7 +2,7 @@ import test from 'ava';
 import { chmod, readFile, realpath, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startHost } from '../../src/host/server.js';
-import { rawRequest, scriptEnv, startTestHost } from '../helpers/host.js';
+import { rawRequest, scriptEnv, startTestHost, waitForLogLine } from '../helpers/host.js';
 
 test('startHost serves on a free port and prints its URL', async (t) => {
   const host = await startTestHost(t);
@@ -96,13 +96,13 @@ test('startHost translates Status, keeps several Set-Cookie apart and logs stder
   t.is(response.headers['x-custom'], 'yes');
   t.is(response.headers.status, undefined, 'the Status field itself is not sent');
   t.is(response.body.toString(), 'short and stout\n');
-  t.true(host.logLines.includes('[status.cgi] a warning for the error log'));
+  t.truthy(await waitForLogLine(host.logLines, '[status.cgi] a warning for the error log'));
 });
 
 test('startHost shows control characters in a script\'s stderr escaped', async (t) => {
   const host = await startTestHost(t);
   await rawRequest(host, '/cgi-bin/status.cgi');
-  t.true(host.logLines.includes('[status.cgi] clear\\x1b[2J'));
+  t.truthy(await waitForLogLine(host.logLines, '[status.cgi] clear\\x1b[2J'));
 });
 
 test('startHost keeps the reason phrase the script gave', async (t) => {
@@ -114,6 +114,7 @@ test('startHost keeps the reason phrase the script gave', async (t) => {
 test('startHost logs one line per request with method, path, status and time', async (t) => {
   const host = await startTestHost(t);
   await rawRequest(host, '/cgi-bin/status.cgi?x=1');
+  t.truthy(await waitForLogLine(host.logLines, /^GET /));
   const lines = host.logLines.filter((line) => line.startsWith('GET '));
   t.is(lines.length, 1);
   t.regex(lines[0]!, /^GET \/cgi-bin\/status\.cgi\?x=1 418 [0-9]+ms$/);
