@@ -52,9 +52,16 @@ export async function main(args: string[]): Promise<number> {
   const maxBodyBytes = wholeNumber(values['max-body-bytes']);
   if (maxBodyBytes === undefined) return fail(`--max-body-bytes must be a whole number, not "${values['max-body-bytes']}"`);
 
-  const host = await startHost({
-    port, host: values.host, dir: values.dir, timeoutSeconds, maxBodyBytes, documentRoot: values['document-root'],
-  });
+  let host;
+  try {
+    host = await startHost({
+      port, host: values.host, dir: values.dir, timeoutSeconds, maxBodyBytes, documentRoot: values['document-root'],
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    process.stderr.write(`cgi-shim serve: port ${port} on ${values.host} is in use; choose another with --port or PORT\n`);
+    return 1;
+  }
   // Exactly this line on stdout, so that a test or a script can read the URL (with port 0 too).
   process.stdout.write(`serving ${host.url}\n`);
   process.stderr.write(`cgi-shim serve: scripts from ${values.dir}, / goes to /cgi-bin/index.cgi; Ctrl-C stops\n`);

@@ -38,6 +38,17 @@ test('cgi-shim serve refuses a bad port with exit status 2', async (t) => {
   t.regex(run.stderr, /--port must be a whole number/);
 });
 
+test('cgi-shim serve reports a port in use', async (t) => {
+  const { createServer } = await import('node:net');
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+  const port = (blocker.address() as import('node:net').AddressInfo).port;
+  const run = await runCli(['serve', '--port', String(port), '--dir', 'test/fixtures/host-cgi-bin']);
+  t.is(run.code, 1);
+  t.regex(run.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`));
+});
+
 test('cgi-shim serve reports a missing scripts folder', async (t) => {
   const run = await runCli(['serve', '--port', '0', '--dir', '/nonexistent/cgi-bin']);
   t.is(run.code, 1);

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { chmod, readFile, realpath, symlink, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { startHost } from '../../src/host/server.js';
 import { rawRequest, scriptEnv, startTestHost, waitForLogLine } from '../helpers/host.js';
@@ -264,6 +265,16 @@ test('startHost refuses a missing scripts folder', async (t) => {
 
 test('startHost refuses a bad port with a TypeError', async (t) => {
   await t.throwsAsync(startHost({ port: 70000 }), { instanceOf: TypeError, message: /option port/ });
+});
+
+test('startHost kills the script of a client that went away', async (t) => {
+  const host = await startTestHost(t, { timeoutSeconds: 60 });
+  const req = request({ host: '127.0.0.1', port: host.port, path: '/cgi-bin/hang.cgi' });
+  req.on('error', () => { /* we cut it ourselves */ });
+  req.end();
+  const child = await waitForNumber(join(host.dir, 'hang.pid'));
+  req.destroy();
+  t.true(await isGone(child));
 });
 
 test('startHost close() kills scripts still running', async (t) => {
