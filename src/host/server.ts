@@ -223,7 +223,8 @@ async function respond(context: HostContext, res: ServerResponse, run: Exchange,
     script.kill();
     script.stdout.resume();
     const exit = await script.exited;
-    if (exit.timedOut) context.options.log(`[${name}] killed after ${context.options.timeoutSeconds} s without an answer`);
+    if (res.destroyed) context.options.log(`[${name}] the client went away; script stopped`);
+    else if (exit.timedOut) context.options.log(`[${name}] killed after ${context.options.timeoutSeconds} s without an answer`);
     else context.options.log(`[${name}] bad output (exit ${exit.code ?? exit.signal}): ${problem}`);
     sendError(res, exit.timedOut ? 504 : 502);
     return;
@@ -258,6 +259,7 @@ async function localRedirect(context: HostContext, res: ServerResponse, run: Exc
 }
 
 function sendError(res: ServerResponse, status: number): void {
+  if (res.destroyed) return;
   if (res.headersSent) {
     res.destroy();
     return;

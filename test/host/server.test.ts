@@ -275,6 +275,7 @@ test('startHost kills the script of a client that went away', async (t) => {
   const child = await waitForNumber(join(host.dir, 'hang.pid'));
   req.destroy();
   t.true(await isGone(child));
+  t.truthy(await waitForLogLine(host.logLines, '[hang.cgi] the client went away; script stopped'));
 });
 
 test('startHost close() kills scripts still running', async (t) => {
