@@ -1,7 +1,8 @@
 // `cgi-shim run`: runs one CGI script from the shell with the environment a web server would
 // build for the request described by the flags, and prints what the script printed.
 
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildCgiEnv, SERVER_SOFTWARE } from '../host/environment.js';
@@ -164,7 +165,10 @@ async function findScriptFile(name: string): Promise<string> {
   if (!name.includes('/')) candidates.push(`dist/cgi-bin/${name}`, `dist/cgi-bin/${name}.cgi`);
   for (const candidate of candidates) {
     const info = await stat(candidate).catch(() => undefined);
-    if (info?.isFile()) return resolve(candidate);
+    if (!info?.isFile()) continue;
+    const executable = await access(candidate, constants.X_OK).then(() => true, () => false);
+    if (!executable) throw new UsageError(`${candidate} is not executable (a CGI script needs chmod +x and a #! line)`);
+    return resolve(candidate);
   }
   throw new UsageError(`no such script: ${name}${name.includes('/') ? '' : ' (nor dist/cgi-bin/' + name + '[.cgi]; run `npm run build`?)'}`);
 }

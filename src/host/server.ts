@@ -210,7 +210,7 @@ async function exchange(context: HostContext, res: ServerResponse, run: Exchange
 async function respond(context: HostContext, res: ServerResponse, run: Exchange, script: ScriptProcess, name: string): Promise<void> {
   const head = await readHeaderBlock(script.stdout);
   let block: CgiHeaderBlock | undefined;
-  let problem = head === undefined ? 'no blank line after the header block' : undefined;
+  let problem = head === undefined ? 'no blank line ends a header block (of at most 64 KiB)' : undefined;
   if (head !== undefined) {
     try {
       block = parseHeaderBlock(head.block.toString('latin1'));

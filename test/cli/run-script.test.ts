@@ -1,5 +1,5 @@
 import test from 'ava';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCgiOutput, DIST_CGI_BIN } from '../helpers/cgi.js';
 import { runCli } from '../helpers/cli.js';
@@ -78,6 +78,14 @@ test('cgi-shim run reports a missing script with exit status 2', async (t) => {
   const run = await runCli(['run', 'no-such-script']);
   t.is(run.code, 2);
   t.regex(run.stderr, /no such script: no-such-script/);
+});
+
+test('cgi-shim run refuses a script that is not executable with exit status 2', async (t) => {
+  const { dir } = await makeScriptsFolder(t);
+  await chmod(join(dir, 'env.cgi'), 0o644);
+  const run = await runCli(['run', join(dir, 'env.cgi')]);
+  t.is(run.code, 2);
+  t.regex(run.stderr, /env\.cgi is not executable/);
 });
 
 for (const [title, args, message] of [
