@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildCgiEnv, SERVER_SOFTWARE } from '../host/environment.js';
+import { buildCgiEnv, passedThroughEnv, SERVER_SOFTWARE } from '../host/environment.js';
 import { findHeaderBlockEnd, parseHeaderBlock } from '../host/output.js';
 import { startScript } from '../host/script-process.js';
 
@@ -66,7 +66,7 @@ export async function main(args: string[]): Promise<number> {
     { method: plan.method, target: plan.target, httpVersion: '1.1', headers: plan.headers, remoteAddress: '127.0.0.1', bodyBytes: plan.body?.length },
     { scriptName: plan.scriptName, scriptFilename: plan.file, pathInfo: plan.pathInfo },
     { software: SERVER_SOFTWARE, name: 'localhost', address: '127.0.0.1', port: 80 },
-    process.env,
+    passedThroughEnv(process.env, process.cwd()),
   );
   const script = startScript(plan.file, {
     env,

@@ -2,6 +2,7 @@
 // script receives. Pure: it takes plain descriptions of the request, the script and the server,
 // so every rule here is testable with literals. Shared by the local host and `cgi-shim run`.
 
+import { isAbsolute, resolve } from 'node:path';
 import packageJson from '../../package.json' with { type: 'json' };
 
 /** `SERVER_SOFTWARE` of the local host and of `cgi-shim run`, e.g. `node-cgi-shim/0.1.0`. */
@@ -55,6 +56,23 @@ export interface HostServer {
 /** Variables of the host's own environment handed to every script: `PATH` (to find interpreters),
  * and the runtime's own settings, so that the demos find their sessions folder and secret. */
 export const PASSED_THROUGH = ['PATH', 'CGI_SESSION_DIR', 'CGI_DEBUG', 'CGI_SECRET'] as const;
+
+/**
+ * The variables of {@link PASSED_THROUGH} from the host's environment, with a relative
+ * `CGI_SESSION_DIR` made absolute against `cwd`: scripts run in their own folder, where a
+ * relative path would name a different place.
+ * @example passedThroughEnv({ CGI_SESSION_DIR: 'sessions', HOME: '/root' }, '/srv/app') // → { CGI_SESSION_DIR: '/srv/app/sessions' }
+ */
+export function passedThroughEnv(hostEnv: Readonly<Record<string, string | undefined>>, cwd: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const name of PASSED_THROUGH) {
+    const value = hostEnv[name];
+    if (value !== undefined) result[name] = value;
+  }
+  const sessions = result.CGI_SESSION_DIR;
+  if (sessions !== undefined && sessions !== '' && !isAbsolute(sessions)) result.CGI_SESSION_DIR = resolve(cwd, sessions);
+  return result;
+}
 
 /** Used when the host's environment has no `PATH`. */
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';

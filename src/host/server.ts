@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { basename, dirname } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { CgiError, HttpError, renderErrorPage } from '../errors.js';
-import { buildCgiEnv, SERVER_SOFTWARE, type HostRequest } from './environment.js';
+import { buildCgiEnv, passedThroughEnv, SERVER_SOFTWARE, type HostRequest } from './environment.js';
 import { parseHeaderBlock, type CgiHeaderBlock } from './output.js';
 import { findScript, splitScriptPath, type FoundScript } from './script-path.js';
 import { startScript, type ScriptProcess } from './script-process.js';
@@ -31,7 +31,8 @@ export interface HostOptions {
   /** The folder `PATH_INFO` is translated against into `PATH_TRANSLATED`. @default none (not set) */
   documentRoot?: string;
   /** The host's own environment, from which `PATH`, `CGI_SESSION_DIR`, `CGI_DEBUG` and
-   * `CGI_SECRET` are passed to scripts (nothing else is). @default process.env */
+   * `CGI_SECRET` are passed to scripts (nothing else is); a relative `CGI_SESSION_DIR` is taken
+   * from the current folder. @default process.env */
   hostEnv?: Readonly<Record<string, string | undefined>>;
   /** Receives the log: one line per request, and the scripts' stderr prefixed with their name.
    * @default writes each line to process.stderr */
@@ -108,7 +109,7 @@ function resolveOptions(options: HostOptions): HostContext['options'] {
     maxBodyBytes,
     indexPath,
     documentRoot: options.documentRoot,
-    hostEnv: options.hostEnv ?? process.env,
+    hostEnv: passedThroughEnv(options.hostEnv ?? process.env, process.cwd()),
     log: options.log ?? ((line) => { process.stderr.write(`${line}\n`); }),
   };
 }

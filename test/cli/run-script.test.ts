@@ -1,7 +1,7 @@
 import test from 'ava';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCgiOutput, DIST_CGI_BIN } from '../helpers/cgi.js';
+import { parseCgiOutput, DIST_CGI_BIN, ROOT } from '../helpers/cgi.js';
 import { runCli } from '../helpers/cli.js';
 import { makeScriptsFolder } from '../helpers/host.js';
 
@@ -36,6 +36,14 @@ test('cgi-shim run builds the environment from its flags', async (t) => {
     HTTP_COOKIE: 'a=1; b=2', HTTP_X_TEST: 'yes', HTTP_ACCEPT: 'text/plain', REMOTE_ADDR: '127.0.0.1',
   });
   t.false('CONTENT_LENGTH' in env);
+});
+
+test('cgi-shim run passes CGI_SESSION_DIR, absolute, and nothing else of its environment', async (t) => {
+  const { dir } = await makeScriptsFolder(t);
+  const run = await runCli(['run', join(dir, 'env.cgi'), '--body-only'], { env: { CGI_SESSION_DIR: 'my-sessions', SECRET_TOKEN: 'x' } });
+  const { env } = JSON.parse(run.stdout.toString()) as { env: Record<string, string> };
+  t.is(env.CGI_SESSION_DIR, join(ROOT, 'my-sessions'));
+  t.false('SECRET_TOKEN' in env);
 });
 
 test('cgi-shim run --form posts an urlencoded body', async (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { buildCgiEnv, mergeHeaders, type HostRequest, type HostScript, type HostServer } from '../../src/host/environment.js';
+import { buildCgiEnv, mergeHeaders, passedThroughEnv, type HostRequest, type HostScript, type HostServer } from '../../src/host/environment.js';
 
 const REQUEST: HostRequest = {
   method: 'GET',
@@ -121,4 +121,13 @@ test('buildCgiEnv returns an object without a prototype', (t) => {
 
 test('mergeHeaders keys by lower-case name', (t) => {
   t.deepEqual([...mergeHeaders([['X-A', '1'], ['x-a', '2'], ['Y', '3']])], [['x-a', '1, 2'], ['y', '3']]);
+});
+
+test('passedThroughEnv keeps only the passed-through variables', (t) => {
+  t.deepEqual(passedThroughEnv({ PATH: '/bin', HOME: '/root', CGI_DEBUG: '1', HTTP_PROXY: 'x' }, '/srv'), { PATH: '/bin', CGI_DEBUG: '1' });
+});
+
+test('passedThroughEnv makes a relative CGI_SESSION_DIR absolute against the folder given', (t) => {
+  t.is(passedThroughEnv({ CGI_SESSION_DIR: 'sessions' }, '/srv/app').CGI_SESSION_DIR, '/srv/app/sessions');
+  t.is(passedThroughEnv({ CGI_SESSION_DIR: '/var/s' }, '/srv/app').CGI_SESSION_DIR, '/var/s');
 });
