@@ -13,19 +13,21 @@ export async function streamBody(res: ServerResponse, script: ScriptProcess, fir
   const { stdout } = script;
   let sent = 0;
   let excess = false;
+  let waiting = false;
   const write = (chunk: Buffer): void => {
     const room = expected === undefined ? chunk.length : Math.max(0, expected - sent);
     if (room < chunk.length) excess = true;
     const part = room < chunk.length ? chunk.subarray(0, room) : chunk;
     sent += part.length;
     if (part.length > 0 && !res.write(part)) {
+      waiting = true;
       stdout.pause();
-      res.once('drain', () => stdout.resume());
+      res.once('drain', () => { waiting = false; stdout.resume(); });
     }
   };
   if (first.length > 0) write(first);
   stdout.on('data', write);
-  stdout.resume();
+  if (!waiting) stdout.resume();
   const exit = await script.exited;
   const short = expected !== undefined && sent < expected;
   if (excess) log('body longer than its Content-Length; the rest was dropped');
