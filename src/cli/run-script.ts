@@ -1,0 +1,219 @@
+// `cgi-shim run`: runs one CGI script from the shell with the environment a web server would
+// build for the request described by the flags, and prints what the script printed.
+
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildCgiEnv, passedThroughEnv, SERVER_SOFTWARE } from '../host/environment.js';
+import { findHeaderBlockEnd, parseHeaderBlock } from '../host/output.js';
+import { startScript } from '../host/script-process.js';
+
+const USAGE = `usage: cgi-shim run <script> [options]
+
+Runs a CGI script as a web server would for the request the options describe, and prints its
+raw output (header block, blank line, body). <script> is a file, or the name of a built script
+in dist/cgi-bin (hello, hello.cgi).
+
+options:
+  --method M             request method (default: GET, or POST with --form/--body-file)
+  --path /P              PATH_INFO, the path after the script name
+  --query Q              QUERY_STRING, e.g. 'a=1&b=2'
+  --cookie 'a=1; b=2'    the Cookie header
+  --form name=value      a form field (repeatable); the body is urlencoded
+  --body-file F          the request body, from a file ('-' for standard input)
+  --content-type T       CONTENT_TYPE of the body
+  --header 'Name: v'     an extra request header (repeatable)
+  --timeout-seconds N    kill the script after N seconds (default: 30)
+  --body-only            print only the body, after checking the header block
+  -h, --help             show this help
+
+Exit status: 0 when the script exited 0 and printed a valid CGI header block; 1 otherwise;
+2 for bad options or a missing script.
+`;
+
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+const HEADER_FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*)$/;
+
+/** A request described by the command line, ready to run. */
+interface RunPlan {
+  file: string;
+  method: string;
+  target: string;
+  scriptName: string;
+  pathInfo: string;
+  headers: Array<[string, string]>;
+  body: Buffer | undefined;
+  timeoutMs: number;
+  bodyOnly: boolean;
+}
+
+/** Runs `cgi-shim run`; resolves with the exit status. */
+export async function main(args: string[]): Promise<number> {
+  let plan: RunPlan;
+  try {
+    plan = await planRun(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    if (error.message === '') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    process.stderr.write(`cgi-shim run: ${error.message}\n\nRun \`cgi-shim run --help\` for the options.\n`);
+    return 2;
+  }
+  const env = buildCgiEnv(
+    { method: plan.method, target: plan.target, httpVersion: '1.1', headers: plan.headers, remoteAddress: '127.0.0.1', bodyBytes: plan.body?.length },
+    { scriptName: plan.scriptName, scriptFilename: plan.file, pathInfo: plan.pathInfo },
+    { software: SERVER_SOFTWARE, name: 'localhost', address: '127.0.0.1', port: 80 },
+    passedThroughEnv(process.env, process.cwd()),
+  );
+  const script = startScript(plan.file, {
+    env,
+    body: plan.body,
+    timeoutMs: plan.timeoutMs,
+    onStderrLine: (line) => process.stderr.write(`${line}\n`),
+  });
+  const chunks: Buffer[] = [];
+  script.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const exit = await script.exited;
+  const output = Buffer.concat(chunks);
+  const problem = checkOutput(output);
+  if (plan.bodyOnly) {
+    const end = findHeaderBlockEnd(output);
+    if (problem === undefined && end !== undefined) await writeOut(output.subarray(end.bodyStart));
+  } else {
+    await writeOut(output);
+  }
+  if (exit.timedOut) process.stderr.write(`cgi-shim run: killed after ${plan.timeoutMs / 1000} s\n`);
+  else if (exit.code !== 0) process.stderr.write(`cgi-shim run: the script exited with ${exit.code ?? exit.signal}\n`);
+  if (problem !== undefined) process.stderr.write(`cgi-shim run: ${problem}\n`);
+  return exit.code === 0 && problem === undefined ? 0 : 1;
+}
+
+/** Turns the arguments into a request; throws UsageError ('' for --help). */
+async function planRun(args: string[]): Promise<RunPlan> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        method: { type: 'string' },
+        path: { type: 'string', default: '' },
+        query: { type: 'string', default: '' },
+        cookie: { type: 'string' },
+        form: { type: 'string', multiple: true, default: [] },
+        'body-file': { type: 'string' },
+        'content-type': { type: 'string' },
+        header: { type: 'string', multiple: true, default: [] },
+        'timeout-seconds': { type: 'string', default: '30' },
+        'body-only': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) throw new UsageError('');
+  if (positionals.length !== 1) throw new UsageError(`expected one script, got ${positionals.length}`);
+  const file = await findScriptFile(positionals[0]!);
+  if (values.form.length > 0 && values['body-file'] !== undefined) throw new UsageError('--form and --body-file cannot be combined');
+  const method = values.method ?? (values.form.length > 0 || values['body-file'] !== undefined ? 'POST' : 'GET');
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method)) throw new UsageError(`--method is not a method name: "${method}"`);
+  if (values.path !== '' && !values.path.startsWith('/')) throw new UsageError(`--path must start with "/": "${values.path}"`);
+  const timeoutSeconds = Number(values['timeout-seconds']);
+  if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new UsageError(`--timeout-seconds must be a positive number, not "${values['timeout-seconds']}"`);
+
+  const headers: Array<[string, string]> = [['Host', 'localhost']];
+  for (const line of values.header) {
+    const match = HEADER_FIELD.exec(line);
+    if (!match || /[\0-\x08\x0a-\x1f\x7f]/.test(match[2]!)) throw new UsageError(`--header must look like "Name: value": "${line}"`);
+    headers.push([match[1]!, match[2]!]);
+  }
+  if (values.cookie !== undefined) headers.push(['Cookie', values.cookie]);
+  let body: Buffer | undefined;
+  let contentType = values['content-type'];
+  if (values.form.length > 0) {
+    body = Buffer.from(formBody(values.form));
+    contentType ??= FORM_TYPE;
+  } else if (values['body-file'] !== undefined) {
+    body = await readBodyFile(values['body-file']);
+  }
+  if (contentType !== undefined) headers.push(['Content-Type', contentType]);
+
+  const scriptName = `/cgi-bin/${encodeURIComponent(basename(file))}`;
+  const encodedPath = values.path.split('/').map(encodeURIComponent).join('/');
+  return {
+    file,
+    method,
+    target: `${scriptName}${encodedPath}${values.query === '' ? '' : `?${values.query}`}`,
+    scriptName,
+    pathInfo: values.path,
+    headers,
+    body,
+    timeoutMs: timeoutSeconds * 1000,
+    bodyOnly: values['body-only'],
+  };
+}
+
+/** The script file: a path as given, else a built script's name looked up in dist/cgi-bin. */
+async function findScriptFile(name: string): Promise<string> {
+  const candidates = [name];
+  if (!name.includes('/')) candidates.push(`dist/cgi-bin/${name}`, `dist/cgi-bin/${name}.cgi`);
+  for (const candidate of candidates) {
+    const info = await stat(candidate).catch(() => undefined);
+    if (!info?.isFile()) continue;
+    const executable = await access(candidate, constants.X_OK).then(() => true, () => false);
+    if (!executable) throw new UsageError(`${candidate} is not executable (a CGI script needs chmod +x and a #! line)`);
+    return resolve(candidate);
+  }
+  throw new UsageError(`no such script: ${name}${name.includes('/') ? '' : ' (nor dist/cgi-bin/' + name + '[.cgi]; run `npm run build`?)'}`);
+}
+
+function formBody(fields: readonly string[]): string {
+  const form = new URLSearchParams();
+  for (const field of fields) {
+    const equals = field.indexOf('=');
+    if (equals <= 0) throw new UsageError(`--form must look like "name=value": "${field}"`);
+    form.append(field.slice(0, equals), field.slice(equals + 1));
+  }
+  return form.toString();
+}
+
+async function readBodyFile(file: string): Promise<Buffer> {
+  try {
+    return file === '-' ? await readStdin() : await readFile(file);
+  } catch (error) {
+    throw new UsageError(`cannot read --body-file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** Why the output is not a valid CGI response, or undefined when it is. */
+function checkOutput(output: Buffer): string | undefined {
+  const end = findHeaderBlockEnd(output);
+  if (end === undefined) return 'invalid CGI output: no blank line ends the header block';
+  try {
+    parseHeaderBlock(output.subarray(0, end.headEnd).toString('latin1'));
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function writeOut(bytes: Buffer): Promise<void> {
+  return new Promise((resolveWrite, reject) => {
+    process.stdout.write(bytes, (error) => (error ? reject(error) : resolveWrite()));
+  });
+}
+
+/** A problem with the command line, reported with the usage hint and exit status 2. */
+class UsageError extends Error {}

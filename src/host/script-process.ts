@@ -1,0 +1,109 @@
+// One CGI script run as a child process, the way a web server runs it: the given environment and
+// nothing else, the request body on stdin, stdout for the response, stderr into the error log,
+// and a time limit after which the whole process group is killed.
+
+import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+
+/** Options of {@link startScript}. */
+export interface ScriptProcessOptions {
+  /** The script's complete environment (see buildCgiEnv); nothing is inherited. */
+  env: Record<string, string>;
+  /** The request body, written to stdin, which is then closed. @default empty */
+  body?: Buffer;
+  /** Kill the script (and everything it started) after this long, in ms. @default 30000 */
+  timeoutMs?: number;
+  /** Receives each line the script writes to stderr, without its line break. @default ignored */
+  onStderrLine?: (line: string) => void;
+  /** The working folder. @default the script's folder, as Apache runs CGI */
+  cwd?: string;
+}
+
+/** How a script run ended. */
+export interface ScriptExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Whether the host killed it for running past the time limit. */
+  timedOut: boolean;
+}
+
+/** A running script. */
+export interface ScriptProcess {
+  /** The script's standard output: the CGI response. */
+  stdout: Readable;
+  /** Settles when the process has ended and its output streams are closed; never rejects
+   * (a script that cannot start ends with code null and its error on stderr). */
+  exited: Promise<ScriptExit>;
+  /** Kills the script's whole process group now (SIGKILL). Safe to call more than once. */
+  kill(): void;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** Longest stderr line kept whole; longer ones are split, so a script cannot grow our memory. */
+const MAX_STDERR_LINE = 8 * 1024;
+
+/**
+ * Starts `file` as a CGI script. It runs in its own process group, so that a timeout or a
+ * vanished client kills what it spawned too, not only the script itself.
+ */
+export function startScript(file: string, options: ScriptProcessOptions): ScriptProcess {
+  const child = spawn(file, [], {
+    cwd: options.cwd ?? dirname(file),
+    env: options.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let ended = false;
+  let timedOut = false;
+  const kill = (): void => {
+    if (ended || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL'); // the group is gone already; make sure of the leader
+    }
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+    // Something outside the group (a daemon the script started in a new session) may still hold
+    // the pipes open; stop waiting for it, or the request would hang past its time limit.
+    child.stdout.destroy();
+    child.stderr.destroy();
+  }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  forwardLines(child.stderr, options.onStderrLine);
+  // The script may exit without reading its input: EPIPE on stdin is not our error.
+  child.stdin.on('error', () => {});
+  child.stdin.end(options.body ?? Buffer.alloc(0));
+
+  const exited = new Promise<ScriptExit>((resolve) => {
+    child.on('error', (error) => {
+      options.onStderrLine?.(`cannot start: ${error.message}`);
+    });
+    child.on('close', (code, signal) => {
+      ended = true;
+      clearTimeout(timer);
+      resolve({ code, signal, timedOut });
+    });
+  });
+  return { stdout: child.stdout, exited, kill };
+}
+
+function forwardLines(stream: Readable, onLine: ((line: string) => void) | undefined): void {
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    if (onLine === undefined) return;
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) !== -1 || pending.length > MAX_STDERR_LINE) {
+      const end = newline === -1 ? MAX_STDERR_LINE : newline;
+      onLine(pending.slice(0, end).replace(/\r$/, ''));
+      pending = pending.slice(newline === -1 ? end : end + 1);
+    }
+  });
+  stream.on('end', () => {
+    if (pending !== '') onLine?.(pending);
+  });
+}
