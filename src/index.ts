@@ -7,3 +7,4 @@ export { parseCookies, serializeCookie, type CookieOptions } from './cookies.js'
 export { parseForm, type Form, type FormOptions, type UploadedFile } from './forms.js';
 export { html, rawHtml, escapeHtml, SafeHtml } from './html.js';
 export { HttpError, CgiError, renderErrorPage, reasonPhrase } from './errors.js';
+export { hashPassword, verifyPassword } from './passwords.js';
