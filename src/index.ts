@@ -7,3 +7,7 @@ export { parseCookies, serializeCookie, type CookieOptions } from './cookies.js'
 export { parseForm, type Form, type FormOptions, type UploadedFile } from './forms.js';
 export { html, rawHtml, escapeHtml, SafeHtml } from './html.js';
 export { HttpError, CgiError, renderErrorPage, reasonPhrase } from './errors.js';
+export { openSession, csrfToken, verifyCsrf, createSigner } from './session/entry.js';
+export type { Session, SessionOptions } from './session/session.js';
+export type { SessionStore, SessionRecord, SessionData, SessionLock, SessionListing, StoreLockOptions } from './session/store.js';
+export type { Signer, SignerOptions } from './signing.js';
