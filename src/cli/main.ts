@@ -10,6 +10,8 @@ interface CommandEntry {
 }
 
 const COMMANDS: Record<string, CommandEntry> = {
+  gc: { summary: 'remove expired sessions (run it from cron)', load: () => import('./gc.js') },
+  sessions: { summary: 'list, show or delete sessions', load: () => import('./sessions.js') },
 };
 
 function usage(): string {
