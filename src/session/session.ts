@@ -48,6 +48,8 @@ export interface SessionOptions extends LockTiming {
   maxDataBytes?: number;
   /** The clock, ms since the epoch. For tests. @default Date.now */
   now?: () => number;
+  /** Where diagnostics go (an unreadable session file, a lost lock), one line each. @default stderr */
+  log?: (line: string) => void;
 }
 
 interface Settings extends Timeouts {
@@ -62,6 +64,7 @@ interface Settings extends Timeouts {
   gcMaxSessions: number;
   staleMs: number;
   now: () => number;
+  log: (line: string) => void;
 }
 
 /** The key under which {@link csrfToken} keeps a session's token. */
@@ -273,7 +276,7 @@ export class Session {
       await sweepSessions(store, { ...this.#settings, now: now(), maxSessions: gcMaxSessions });
     } catch (error) {
       // A failed sweep must not fail the visitor's request; the next sweep or cron tries again.
-      writeAll(2, `cgi-shim: session sweep failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      this.#settings.log(`cgi-shim: session sweep failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -301,7 +304,9 @@ function resolveSettings(request: CgiRequest, options: SessionOptions): Settings
   const prefix = !request.https ? '' : cookiePath === '/' ? '__Host-' : '__Secure-';
   const gcProbability = options.gcProbability ?? 0.01;
   if (!(gcProbability >= 0 && gcProbability <= 1)) throw new TypeError(`option gcProbability is invalid: ${gcProbability}`);
+  const log = options.log ?? ((line: string) => writeAll(2, `${line}\n`));
   const store = options.store ?? new FileSessionStore({
+    log,
     dir: options.dir ?? resolveSessionDir(request.env, process.argv[1]), // The running script's file.
     maxDataBytes: options.maxDataBytes,
     ...timing,
@@ -320,6 +325,7 @@ function resolveSettings(request: CgiRequest, options: SessionOptions): Settings
     gcMaxSessions: options.gcMaxSessions ?? 20,
     staleMs: timing.staleMs,
     now: options.now ?? Date.now,
+    log,
   };
 }
 
