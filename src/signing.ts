@@ -28,7 +28,6 @@ export interface Signer {
 
 const MIN_SECRET_CHARS = 32;
 const KEY_BYTES = 32;
-const MAC_CHARS = 43; // base64url of 32 bytes of SHA-256
 const SIGNED_SHAPE = /^([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]{43})$/;
 
 /**
@@ -53,9 +52,11 @@ export function createSignerWithKey(key: Uint8Array | string): Signer {
       const value = Buffer.from(match[1]!, 'base64url').toString();
       // Re-encoding must give back the same text, so one value has exactly one signed form.
       if (Buffer.from(value).toString('base64url') !== match[1]) return undefined;
-      const given = Buffer.from(match[2]!, 'base64url');
-      const expected = mac(value);
-      return given.length === expected.length && match[2]!.length === MAC_CHARS && timingSafeEqual(given, expected) ? value : undefined;
+      // Compare the text of the MAC, not its decoded bytes: the last base64url character has two
+      // spare bits, so four spellings decode alike, and only the canonical one may pass.
+      const given = Buffer.from(match[2]!);
+      const expected = Buffer.from(mac(value).toString('base64url'));
+      return given.length === expected.length && timingSafeEqual(given, expected) ? value : undefined;
     },
   };
 }

@@ -2,6 +2,7 @@
 // once stale (a crashed holder), and tried with jittered backoff for a bounded time so a busy
 // session answers 503 long before the web server's CGI timeout gives up on us.
 
+import * as nodeFs from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { lock as lockFile } from 'proper-lockfile';
 import { CgiError } from '../errors.js';
@@ -64,6 +65,7 @@ export async function acquireLock(file: string, timing: ResolvedLockTiming, log:
         update: timing.updateMs,
         retries: 0, // Our loop retries, so the budget is a deadline rather than a count.
         onCompromised: (error) => held.markCompromised(error),
+        fs: held.guardedFs,
       });
       await held.start(release);
       return held;
@@ -96,6 +98,33 @@ class HeldLock implements SessionLock {
     return this.#compromised;
   }
 
+  /**
+   * The file system proper-lockfile uses for this lock: node:fs (graceful-fs's EMFILE queue is of
+   * no use to a process holding one lock), except that removing our lock directory first checks
+   * it is still ours. proper-lockfile removes it blindly on release and at exit, which would
+   * delete the lock of a process that took ours over as stale. (A check-then-remove race of
+   * microseconds remains; the write itself is guarded by assertHeld.)
+   */
+  readonly guardedFs = {
+    ...nodeFs,
+    rmdir: (path: string, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      if (path !== `${this.file}.lock` || this.#ino === 0) return nodeFs.rmdir(path, callback);
+      nodeFs.stat(path, (error, info) => {
+        if (error) return callback(error);
+        if (!this.#isOurs(info)) return callback(null);
+        nodeFs.rmdir(path, callback);
+      });
+    },
+    rmdirSync: (path: string) => {
+      if (path === `${this.file}.lock` && this.#ino !== 0 && !this.#isOurs(nodeFs.statSync(path))) return;
+      nodeFs.rmdirSync(path);
+    },
+  };
+
+  #isOurs(info: nodeFs.Stats): boolean {
+    return info.ino === this.#ino && info.birthtimeMs === this.#birthtimeMs;
+  }
+
   async start(release: () => Promise<void>): Promise<void> {
     this.#release = release;
     const info = await stat(`${this.file}.lock`);
@@ -120,7 +149,7 @@ class HeldLock implements SessionLock {
     // proper-lockfile notices a takeover only at its next refresh. Check now: the same directory
     // (not removed and made again by another process), and fresh enough that no one may take it
     // over in the moment before our rename. A quarter of staleMs (≥ 500 ms) is that moment.
-    if (info.ino !== this.#ino || info.birthtimeMs !== this.#birthtimeMs) throw lost(this.file, 'another process took it over');
+    if (!this.#isOurs(info)) throw lost(this.file, 'another process took it over');
     if (Date.now() - info.mtimeMs > this.staleMs * 0.75) throw lost(this.file, 'it was not refreshed in time');
   }
 
