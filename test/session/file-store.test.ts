@@ -167,3 +167,15 @@ test('FileSessionStore.removeLeftovers removes old temporary files and orphaned 
   t.is(await store.removeLeftovers(3600_000), 2);
   t.deepEqual((await readdir(dir)).sort(), [`.${live}.ba9876543210.tmp`, `${live}.json`, `${live}.json.lock`].sort());
 });
+
+test('FileSessionStore.write that fails at the rename reports ESESSIONSTORE and leaves no temporary file', async (t) => {
+  const dir = await tempDir();
+  const { store } = quietStore(dir);
+  const id = createSessionId();
+  // A non-empty directory where the session file should be: the rename onto it fails.
+  await mkdir(join(dir, `${id}.json`, 'x'), { recursive: true });
+  const error = await t.throwsAsync(store.write(id, record({ n: 1 })), { instanceOf: CgiError });
+  t.is((error as CgiError).code, 'ESESSIONSTORE');
+  t.regex(error!.message, /cannot save session file .*\.json: (EISDIR|ENOTEMPTY|EEXIST)/);
+  t.deepEqual(await readdir(dir), [`${id}.json`]);
+});

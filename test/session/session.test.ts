@@ -2,7 +2,9 @@ import test from 'ava';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openSession, type Session, type SessionOptions } from '../../src/index.js';
+import { CgiError } from '../../src/errors.js';
 import { FileSessionStore } from '../../src/session/file-store.js';
+import type { SessionStore } from '../../src/session/store.js';
 import { cookieValue, runHandler, tempDir } from '../helpers/request.js';
 
 const MINUTE = 60_000;
@@ -268,4 +270,27 @@ test('a session file that is not JSON is logged and treated as no session', asyn
   const { fresh, log } = await v.visit(() => {});
   t.true(fresh);
   t.regex(log, /ignoring session file .*not a session record/);
+});
+
+test('a store that fails to write (ENOSPC) answers 503 with Retry-After, logs why, and keeps the old session', async (t) => {
+  const dir = await tempDir();
+  const clock = { t: Date.now() };
+  const v = visitor(dir, clock);
+  await v.visit(count);
+  const real = new FileSessionStore({ dir });
+  const full: SessionStore = {
+    read: (id) => real.read(id),
+    delete: (id) => real.delete(id),
+    lock: (id, options) => real.lock(id, options),
+    write: () => Promise.reject(new CgiError('ESESSIONSTORE', 'cannot save session file: ENOSPC: no space left on device',
+      { cause: Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }) })),
+  };
+  const failing = visitor(dir, clock, { store: full });
+  failing.sid = v.sid;
+  const { response, stderr } = await failing.visit(count);
+  t.is(response.status, 503);
+  t.is(response.header('retry-after'), '10');
+  t.regex(stderr, /ENOSPC: no space left on device/);
+  t.false(await real.isLocked(v.sid!)); // The lock was released all the same.
+  t.is((await v.visit(() => {})).session.get('n'), 1);
 });
