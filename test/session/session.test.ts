@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openSession, type Session, type SessionOptions } from '../../src/index.js';
 import { CgiError } from '../../src/errors.js';
 import { FileSessionStore } from '../../src/session/file-store.js';
+import { createSessionId } from '../../src/session/id.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { cookieValue, runHandler, tempDir } from '../helpers/request.js';
 
@@ -293,4 +294,19 @@ test('a store that fails to write (ENOSPC) answers 503 with Retry-After, logs wh
   t.regex(stderr, /ENOSPC: no space left on device/);
   t.false(await real.isLocked(v.sid!)); // The lock was released all the same.
   t.is((await v.visit(() => {})).session.get('n'), 1);
+});
+
+test('gcProbability 1 sweeps expired sessions after a request, bounded by gcMaxSessions', async (t) => {
+  const dir = await tempDir();
+  const clock = { t: Date.now() };
+  const store = new FileSessionStore({ dir });
+  for (let i = 0; i < 5; i++) {
+    await store.write(createSessionId(), { createdAt: clock.t - 3600_000, touchedAt: clock.t - 3600_000, data: { i } });
+  }
+  const v = visitor(dir, clock, { gcProbability: 1, gcMaxSessions: 3 });
+  await v.visit(count);
+  // Three of the six files were examined; the visitor's own live session is never removed.
+  const left = (await store.list()).map((entry) => entry.id);
+  t.true(left.includes(v.sid!));
+  t.true(left.length >= 3 && left.length <= 4, String(left.length));
 });
