@@ -67,7 +67,7 @@ test('csrfToken is stable within a session and changes on regenerate', async (t)
     const session = await openSession(request, response, { dir, gcProbability: 0 });
     const first = await csrfToken(session);
     t.is(await csrfToken(session), first);
-    session.regenerate();
+    await session.regenerate();
     t.not(await csrfToken(session), first);
     response.text('ok');
   });

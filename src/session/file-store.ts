@@ -2,9 +2,12 @@
 // Writes go to a temporary file in the same folder, are flushed, and renamed over the old file,
 // so a process killed at any instant leaves the old session or the new one, never a torn file.
 
-import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+// Synchronous file calls on purpose, as in ../stdio.ts: a CGI process serves one request, so
+// blocking costs nothing, while node:fs/promises would add ~2 ms of loading to every request.
+import {
+  chmodSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync,
+  readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { check as checkLock } from 'proper-lockfile';
 import { CgiError } from '../errors.js';
@@ -44,7 +47,7 @@ export class FileSessionStore implements SessionStore {
   /** Lock timing, defaults filled in. */
   readonly timing: ResolvedLockTiming;
   readonly #log: (line: string) => void;
-  #dirReady: Promise<void> | undefined;
+  #dirReady = false;
 
   constructor(options: FileStoreOptions) {
     if (typeof options?.dir !== 'string' || options.dir === '') throw new TypeError(`option dir is invalid: ${String(options?.dir)}`);
@@ -66,14 +69,14 @@ export class FileSessionStore implements SessionStore {
     const file = this.fileOf(id);
     let text: string;
     try {
-      const handle = await open(file, READ_FLAGS);
+      const fd = openSync(file, READ_FLAGS);
       try {
-        const info = await handle.stat();
+        const info = fstatSync(fd);
         if (!info.isFile()) return this.#foreign(file, 'not a regular file');
         if (info.size > this.maxDataBytes + RECORD_OVERHEAD_BYTES) return this.#foreign(file, `${info.size} bytes, over the limit`);
-        text = await handle.readFile('utf8');
+        text = readFileSync(fd, 'utf8');
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
     } catch (error) {
       const code = errorCode(error);
@@ -87,21 +90,25 @@ export class FileSessionStore implements SessionStore {
   async write(id: string, record: SessionRecord, lock?: SessionLock): Promise<void> {
     const file = this.fileOf(id);
     const text = this.#serialize(record);
-    await this.#ensureDir();
-    const temp = join(this.dir, `.${id}.${randomBytes(6).toString('hex')}.tmp`);
+    this.#ensureDir();
+    const temp = join(this.dir, `.${id}.${tempSuffix()}.tmp`);
     try {
-      const handle = await open(temp, CREATE_FLAGS, 0o600);
+      const fd = openSync(temp, CREATE_FLAGS, 0o600);
       try {
-        await handle.writeFile(text);
-        await handle.sync(); // The bytes are on disk before the name points at them.
+        writeFileSync(fd, text);
+        fsyncSync(fd); // The bytes are on disk before the name points at them.
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
       if (lock !== undefined) await lock.assertHeld();
-      await rename(temp, file);
-      await this.#syncDir(); // The rename itself survives a power cut.
+      renameSync(temp, file);
+      this.#syncDir(); // The rename itself survives a power cut.
     } catch (error) {
-      await unlink(temp).catch(() => {});
+      try {
+        unlinkSync(temp);
+      } catch {
+        // Never created, or already renamed.
+      }
       if (error instanceof CgiError) throw error;
       throw storeError(`cannot save session file ${file}`, error);
     }
@@ -110,7 +117,7 @@ export class FileSessionStore implements SessionStore {
   async delete(id: string): Promise<void> {
     const file = this.fileOf(id);
     try {
-      await unlink(file);
+      unlinkSync(file);
     } catch (error) {
       if (errorCode(error) !== 'ENOENT') throw storeError(`cannot delete ${file}`, error);
     }
@@ -118,7 +125,7 @@ export class FileSessionStore implements SessionStore {
 
   async lock(id: string, options: StoreLockOptions = {}): Promise<SessionLock> {
     const file = this.fileOf(id);
-    await this.#ensureDir();
+    this.#ensureDir();
     const timing = options.waitMs === undefined ? this.timing : { ...this.timing, waitMs: options.waitMs };
     return acquireLock(file, timing, this.#log);
   }
@@ -126,7 +133,7 @@ export class FileSessionStore implements SessionStore {
   async list(): Promise<SessionListing[]> {
     let names: string[];
     try {
-      names = await readdir(this.dir);
+      names = readdirSync(this.dir);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return [];
       throw storeError(`cannot list ${this.dir}`, error);
@@ -146,7 +153,7 @@ export class FileSessionStore implements SessionStore {
   async removeLeftovers(ageMs: number): Promise<number> {
     let names: string[];
     try {
-      names = await readdir(this.dir);
+      names = readdirSync(this.dir);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return 0;
       throw storeError(`cannot list ${this.dir}`, error);
@@ -157,17 +164,17 @@ export class FileSessionStore implements SessionStore {
       const lockOf = LOCK_DIR.exec(name);
       if (!TEMP_FILE.test(name) && !lockOf) continue;
       const path = join(this.dir, name);
-      const info = await lstat(path).catch(() => undefined);
+      const info = lstatOrUndefined(path);
       if (info === undefined || info.mtimeMs >= cutoff) continue;
       try {
         if (lockOf) {
           // Only a lock that is stale (its holder died) and whose session is gone is debris;
           // a lock on an existing session is taken over by the next request that wants it.
           if (!info.isDirectory() || info.mtimeMs >= Date.now() - this.timing.staleMs) continue;
-          if (await exists(join(this.dir, `${lockOf[1]}.json`))) continue;
-          await rmdir(path);
+          if (lstatOrUndefined(join(this.dir, `${lockOf[1]}.json`)) !== undefined) continue;
+          rmdirSync(path);
         } else {
-          await unlink(path);
+          unlinkSync(path);
         }
         removed++;
       } catch {
@@ -187,20 +194,22 @@ export class FileSessionStore implements SessionStore {
     return `{"v":${FORMAT_VERSION},"createdAt":${Math.trunc(record.createdAt)},"touchedAt":${Math.trunc(record.touchedAt)},"data":${data}}\n`;
   }
 
-  #ensureDir(): Promise<void> {
-    this.#dirReady ??= prepareDir(this.dir).catch((error: unknown) => {
-      this.#dirReady = undefined;
+  #ensureDir(): void {
+    if (this.#dirReady) return;
+    try {
+      prepareDir(this.dir);
+    } catch (error) {
       throw storeError(`cannot use the sessions folder ${this.dir}`, error);
-    });
-    return this.#dirReady;
+    }
+    this.#dirReady = true;
   }
 
-  async #syncDir(): Promise<void> {
-    const handle = await open(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  #syncDir(): void {
+    const fd = openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
     try {
-      await handle.sync();
+      fsyncSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -228,16 +237,27 @@ export function parseRecord(text: string): SessionRecord | undefined {
 }
 
 /** Creates the folder (0700) if missing, and narrows an existing one we own to 0700. */
-async function prepareDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const info = await stat(dir);
+function prepareDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const info = statSync(dir);
   if (!info.isDirectory()) throw new Error(`${dir} is not a folder`);
   const ours = typeof process.getuid !== 'function' || info.uid === process.getuid();
-  if (ours && (info.mode & 0o077) !== 0) await chmod(dir, 0o700);
+  if (ours && (info.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
 
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(() => true, () => false);
+/** 12 hex digits that keep concurrent writers' temporary files apart. They need not be secret:
+ * the folder is 0700 and the file is opened O_EXCL, so a clash fails instead of sharing a file.
+ * (Math.random rather than node:crypto, whose loading would cost every request ~5 ms.) */
+function tempSuffix(): string {
+  return Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
+}
+
+function lstatOrUndefined(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function storeError(what: string, error: unknown): CgiError {

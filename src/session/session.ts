@@ -91,7 +91,7 @@ export async function openSession(request: CgiRequest, response: CgiResponse, op
 
 /** One visitor's session. Values must be JSON-serializable. */
 export class Session {
-  #id: string;
+  #id = '';
   #record: SessionRecord;
   #savedJson = '{}';
   #isNew = true;
@@ -107,7 +107,6 @@ export class Session {
     this.#settings = settings;
     this.#response = response;
     this.#cookieSent = cookieSent;
-    this.#id = createSessionId();
     this.#record = freshRecord(settings.now());
   }
 
@@ -160,10 +159,10 @@ export class Session {
    * privilege, so an ID known before is worthless after). The old file is removed when the session
    * is saved; the CSRF token is renewed and the absolute timeout counts from now.
    */
-  regenerate(): void {
+  async regenerate(): Promise<void> {
     this.#assertWritable('regenerate');
     if (!this.#isNew) this.#replacedId ??= this.#id;
-    this.#id = createSessionId();
+    this.#id = await createSessionId();
     this.#record.createdAt = this.#settings.now();
     delete this.#record.data[CSRF_KEY];
   }
@@ -200,26 +199,42 @@ export class Session {
 
   /** Loads the session named by `id`; any failure to find a live one leaves a fresh session. */
   async load(id: string | undefined): Promise<void> {
-    if (id === undefined) return;
-    const { store } = this.#settings;
-    let record = await store.read(id).catch(unavailable);
-    if (record === undefined) return;
-    if (this.#settings.lock) {
-      this.#lock = await store.lock(id).catch((error: unknown) => unavailable(error, this.#settings.staleMs));
-      record = await store.read(id).catch(async (error: unknown) => {
-        await this.#release();
-        return unavailable(error);
-      });
-      if (record === undefined) return this.#release();
-    }
-    if (isExpired(record, this.#settings.now(), this.#settings)) {
-      if (this.#lock !== undefined) await store.delete(id).catch(() => {}); // Removed now, or by GC.
-      return this.#release();
+    const record = id === undefined ? undefined : await this.#loadLive(id);
+    if (id === undefined || record === undefined) {
+      this.#id = await createSessionId(); // Strict mode: an ID we cannot vouch for is never reused.
+      return;
     }
     this.#id = id;
     this.#record = record;
     this.#savedJson = JSON.stringify(record.data);
     this.#isNew = false;
+  }
+
+  /** The live record of `id`, read under its lock (unless read-only); expired ones are removed. */
+  async #loadLive(id: string): Promise<SessionRecord | undefined> {
+    const { store } = this.#settings;
+    // A first read without the lock: an ID naming nothing costs no lock directory.
+    let record = await store.read(id).catch(unavailable);
+    if (record === undefined) return undefined;
+    if (this.#settings.lock) {
+      this.#lock = await store.lock(id).catch((error: unknown) => unavailable(error, this.#settings.staleMs));
+      try {
+        record = await store.read(id); // Again, under the lock: it may have changed or gone.
+      } catch (error) {
+        await this.#release();
+        unavailable(error);
+      }
+      if (record === undefined) {
+        await this.#release();
+        return undefined;
+      }
+    }
+    if (isExpired(record, this.#settings.now(), this.#settings)) {
+      if (this.#lock !== undefined) await store.delete(id).catch(() => {}); // Removed now, or by GC.
+      await this.#release();
+      return undefined;
+    }
+    return record;
   }
 
   /** The response's finish hook: save if the handler succeeded, always release the lock. */

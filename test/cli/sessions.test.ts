@@ -26,7 +26,7 @@ async function folderWith(records: Array<{ createdAt: number; touchedAt: number 
   const store = new FileSessionStore({ dir });
   const ids: string[] = [];
   for (const record of records) {
-    const id = createSessionId();
+    const id = (await createSessionId());
     await store.write(id, { ...record, data: { user: 'ada' } });
     ids.push(id);
   }

@@ -56,7 +56,7 @@ test(`a session file survives ${KILLS} writers killed mid-write`, async (t) => {
   const dir = join(root, 'sessions');
   const script = await buildFixture('crash-writer', root);
   for (let run = 0; run < KILLS; run++) {
-    const id = createSessionId(); // A fresh session each time: no waiting for the last one's lock.
+    const id = (await createSessionId()); // A fresh session each time: no waiting for the last one's lock.
     const writer = startWriter(script, dir, id);
     await writer.waitFor(1 + (run % 3));
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 15));
@@ -78,7 +78,7 @@ test('the lock of a killed writer is taken over after its stale time, by a proce
   const root = await tempDir();
   const dir = join(root, 'sessions');
   const script = await buildFixture('crash-writer', root);
-  const id = createSessionId();
+  const id = (await createSessionId());
   const file = join(dir, `${id}.json`);
   const first = startWriter(script, dir, id);
   await first.waitFor(2);

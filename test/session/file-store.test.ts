@@ -17,7 +17,7 @@ function quietStore(dir: string, extra: Partial<ConstructorParameters<typeof Fil
 
 test('FileSessionStore writes and reads back a record', async (t) => {
   const { store } = quietStore(join(await tempDir(), 'sessions'));
-  const id = createSessionId();
+  const id = (await createSessionId());
   await store.write(id, record({ a: 1, b: ['x'] }));
   const back = await store.read(id);
   t.is(back?.createdAt, 1000);
@@ -28,7 +28,7 @@ test('FileSessionStore writes and reads back a record', async (t) => {
 test('FileSessionStore creates the folder 0700 and files 0600', async (t) => {
   const dir = join(await tempDir(), 'a', 'sessions');
   const { store } = quietStore(dir);
-  const id = createSessionId();
+  const id = (await createSessionId());
   await store.write(id, record({}));
   t.is((await stat(dir)).mode & 0o777, 0o700);
   t.is((await stat(join(dir, `${id}.json`))).mode & 0o777, 0o600);
@@ -39,13 +39,13 @@ test('FileSessionStore narrows an existing folder it owns to 0700', async (t) =>
   await mkdir(dir, { mode: 0o755 });
   await chmod(dir, 0o755);
   const { store } = quietStore(dir);
-  await store.write(createSessionId(), record({}));
+  await store.write((await createSessionId()), record({}));
   t.is((await stat(dir)).mode & 0o777, 0o700);
 });
 
 test('FileSessionStore.read of a missing session or folder is undefined', async (t) => {
   const { store } = quietStore(join(await tempDir(), 'missing'));
-  t.is(await store.read(createSessionId()), undefined);
+  t.is(await store.read((await createSessionId())), undefined);
   t.deepEqual(await store.list(), []);
 });
 
@@ -65,7 +65,7 @@ test('FileSessionStore does not follow a symlink planted as a session file', asy
   await mkdir(dir);
   const outside = join(root, 'outside.json');
   await writeFile(outside, '{"v":1,"createdAt":1,"touchedAt":1,"data":{"stolen":true}}');
-  const id = createSessionId();
+  const id = (await createSessionId());
   await symlink(outside, join(dir, `${id}.json`));
   const { store, lines } = quietStore(dir);
   t.is(await store.read(id), undefined);
@@ -78,7 +78,7 @@ test('FileSessionStore does not follow a symlink planted as a session file', asy
 
 test('FileSessionStore ignores a FIFO planted as a session file without hanging', async (t) => {
   const dir = await tempDir();
-  const id = createSessionId();
+  const id = (await createSessionId());
   execFileSync('mkfifo', [join(dir, `${id}.json`)]);
   const { store, lines } = quietStore(dir);
   t.is(await store.read(id), undefined);
@@ -91,7 +91,7 @@ test('FileSessionStore treats foreign JSON as no session and logs it', async (t)
   const cases = ['[]', '{"v":2,"createdAt":1,"touchedAt":1,"data":{}}', '{"v":1,"createdAt":"1","touchedAt":1,"data":{}}',
     '{"v":1,"createdAt":1,"touchedAt":1,"data":[]}', 'a:1:{s:4:"evil";}', '{"v":1,'];
   for (const text of cases) {
-    const id = createSessionId();
+    const id = (await createSessionId());
     await writeFile(join(dir, `${id}.json`), text);
     t.is(await store.read(id), undefined, text);
   }
@@ -109,7 +109,7 @@ test('parseRecord keeps "__proto__" a plain key', (t) => {
 test('FileSessionStore refuses data over maxDataBytes with ESESSIONTOOLARGE and writes nothing', async (t) => {
   const dir = await tempDir();
   const { store } = quietStore(dir, { maxDataBytes: 100 });
-  const id = createSessionId();
+  const id = (await createSessionId());
   await store.write(id, record({ small: 1 }));
   const error = await t.throwsAsync(store.write(id, record({ big: 'x'.repeat(200) })), { instanceOf: CgiError });
   t.is((error as CgiError).code, 'ESESSIONTOOLARGE');
@@ -121,7 +121,7 @@ test('FileSessionStore refuses data over maxDataBytes with ESESSIONTOOLARGE and 
 test('FileSessionStore.write with a lost lock commits nothing', async (t) => {
   const dir = await tempDir();
   const { store } = quietStore(dir);
-  const id = createSessionId();
+  const id = (await createSessionId());
   await store.write(id, record({ n: 1 }));
   const lost: SessionLock = {
     compromised: true,
@@ -136,13 +136,13 @@ test('FileSessionStore.write with a lost lock commits nothing', async (t) => {
 
 test('FileSessionStore.delete of an absent session is not an error', async (t) => {
   const { store } = quietStore(await tempDir());
-  await t.notThrowsAsync(store.delete(createSessionId()));
+  await t.notThrowsAsync(store.delete((await createSessionId())));
 });
 
 test('FileSessionStore.list names only session files', async (t) => {
   const dir = await tempDir();
   const { store } = quietStore(dir);
-  const id = createSessionId();
+  const id = (await createSessionId());
   await store.write(id, record({}));
   await writeFile(join(dir, 'notes.txt'), 'x');
   await writeFile(join(dir, `.${id}.0123456789ab.tmp`), 'x');
@@ -153,8 +153,8 @@ test('FileSessionStore.list names only session files', async (t) => {
 test('FileSessionStore.removeLeftovers removes old temporary files and orphaned stale locks only', async (t) => {
   const dir = await tempDir();
   const { store } = quietStore(dir, { staleMs: 2000 });
-  const live = createSessionId();
-  const orphan = createSessionId();
+  const live = (await createSessionId());
+  const orphan = (await createSessionId());
   await store.write(live, record({}));
   const oldTemp = join(dir, `.${live}.0123456789ab.tmp`);
   const newTemp = join(dir, `.${live}.ba9876543210.tmp`);
@@ -171,7 +171,7 @@ test('FileSessionStore.removeLeftovers removes old temporary files and orphaned 
 test('FileSessionStore.write that fails at the rename reports ESESSIONSTORE and leaves no temporary file', async (t) => {
   const dir = await tempDir();
   const { store } = quietStore(dir);
-  const id = createSessionId();
+  const id = (await createSessionId());
   // A non-empty directory where the session file should be: the rename onto it fails.
   await mkdir(join(dir, `${id}.json`, 'x'), { recursive: true });
   const error = await t.throwsAsync(store.write(id, record({ n: 1 })), { instanceOf: CgiError });

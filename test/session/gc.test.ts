@@ -17,9 +17,9 @@ test('isExpired applies both the idle and the absolute timeout', (t) => {
 test('sweepSessions removes expired sessions and keeps live ones', async (t) => {
   const dir = await tempDir();
   const store = new FileSessionStore({ dir });
-  const live = createSessionId();
-  const idle = createSessionId();
-  const old = createSessionId();
+  const live = (await createSessionId());
+  const idle = (await createSessionId());
+  const old = (await createSessionId());
   await store.write(live, { createdAt: 50_000, touchedAt: 59_500, data: {} });
   await store.write(idle, { createdAt: 50_000, touchedAt: 58_000, data: {} });
   await store.write(old, { createdAt: 40_000, touchedAt: 59_900, data: {} });
@@ -31,7 +31,7 @@ test('sweepSessions removes expired sessions and keeps live ones', async (t) => 
 test('sweepSessions never deletes a session whose lock is held', async (t) => {
   const dir = await tempDir();
   const store = new FileSessionStore({ dir });
-  const busy = createSessionId();
+  const busy = (await createSessionId());
   await store.write(busy, { createdAt: 0, touchedAt: 0, data: {} });
   const lock = await store.lock(busy);
   try {
@@ -47,7 +47,7 @@ test('sweepSessions never deletes a session whose lock is held', async (t) => {
 test('sweepSessions examines at most maxSessions', async (t) => {
   const dir = await tempDir();
   const store = new FileSessionStore({ dir });
-  for (let i = 0; i < 10; i++) await store.write(createSessionId(), { createdAt: 0, touchedAt: 0, data: {} });
+  for (let i = 0; i < 10; i++) await store.write((await createSessionId()), { createdAt: 0, touchedAt: 0, data: {} });
   t.like(await sweepSessions(store, { ...timeouts, now: 60_000, maxSessions: 4 }), { examined: 4, removed: 4 });
   t.is((await store.list()).length, 6);
 });

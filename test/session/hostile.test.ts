@@ -28,7 +28,7 @@ async function snapshot(root: string, skip: string): Promise<Map<string, string>
 
 const NOBODY = 65534;
 
-function hostileCookies(root: string): Array<[string, string]> {
+async function hostileCookies(root: string): Promise<Array<[string, string]>> {
   return [
     ['a relative path', '../../etc/passwd'],
     ['a path to a planted record', '../planted'],
@@ -38,7 +38,7 @@ function hostileCookies(root: string): Array<[string, string]> {
     ['a very long value', 'A'.repeat(4000)],
     ['the wrong alphabet', `${'a'.repeat(41)}+/`],
     ['43 dots and slashes', '../'.repeat(14) + '.'],
-    ['a well-shaped ID nobody issued', createSessionId()],
+    ['a well-shaped ID nobody issued', (await createSessionId())],
   ];
 }
 
@@ -51,7 +51,7 @@ test('counter.cgi gives hostile session cookies a fresh session and touches noth
   await writeFile(join(root, 'planted'), planted);
   await writeFile(join(root, 'planted.json'), planted);
   const before = await snapshot(root, dir);
-  const cases = hostileCookies(root);
+  const cases = await hostileCookies(root);
   const issued = new Set<string>();
   for (const [what, value] of cases) {
     const run = await runScript('counter', { env: { CGI_SESSION_DIR: dir, HTTP_COOKIE: `sid=${value}` } });
@@ -76,7 +76,7 @@ test('openSession never hands an ID that is not an ID to the store', async (t) =
     delete: (id) => (calls.push(`delete ${id}`), real.delete(id)),
     lock: (id, options) => (calls.push(`lock ${id}`), real.lock(id, options)),
   };
-  for (const [, value] of hostileCookies(root).slice(0, -1)) {
+  for (const [, value] of (await hostileCookies(root)).slice(0, -1)) {
     await runHandler(async (request, response) => {
       await openSession(request, response, { store: spy });
       response.text('ok');
@@ -96,7 +96,7 @@ test('the ID of a destroyed or expired session is never adopted', async (t) => {
   t.regex(again.response.text, /id="count">1</);
   t.notRegex(again.response.header('set-cookie')!, new RegExp(destroyed));
   // Expired: the file is there but past the absolute timeout; it is removed, not reused.
-  const expired = createSessionId();
+  const expired = (await createSessionId());
   const store = new FileSessionStore({ dir });
   await store.write(expired, { createdAt: Date.now() - 9 * 3600_000, touchedAt: Date.now(), data: { visits: 41 } });
   const late = await runScript('counter', { env: { ...env, HTTP_COOKIE: `sid=${expired}` } });

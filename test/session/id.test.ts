@@ -1,19 +1,19 @@
 import test from 'ava';
 import { createSessionId, isSessionId } from '../../src/session/id.js';
 
-test('createSessionId makes 43 base64url characters carrying 32 random bytes', (t) => {
-  const id = createSessionId();
+test('createSessionId makes 43 base64url characters carrying 32 random bytes', async (t) => {
+  const id = (await createSessionId());
   t.regex(id, /^[A-Za-z0-9_-]{43}$/);
   t.is(Buffer.from(id, 'base64url').length, 32);
 });
 
-test('createSessionId never repeats in 10000 draws', (t) => {
-  const ids = new Set(Array.from({ length: 10_000 }, createSessionId));
+test('createSessionId never repeats in 10000 draws', async (t) => {
+  const ids = new Set(await Promise.all(Array.from({ length: 10_000 }, createSessionId)));
   t.is(ids.size, 10_000);
 });
 
-test('isSessionId accepts what createSessionId makes', (t) => {
-  for (let i = 0; i < 100; i++) t.true(isSessionId(createSessionId()));
+test('isSessionId accepts what createSessionId makes', async (t) => {
+  for (let i = 0; i < 100; i++) t.true(isSessionId((await createSessionId())));
 });
 
 const hostile: Array<[string, unknown]> = [

@@ -148,9 +148,9 @@ test('regenerate gives a new ID, keeps the data and removes the old file', async
   const v = visitor(dir, clock);
   await v.visit((s) => s.set('cart', ['tea']));
   const old = v.sid!;
-  const { response } = await v.visit((s) => {
+  const { response } = await v.visit(async (s) => {
     s.set('user', 'ada');
-    s.regenerate();
+    await s.regenerate();
   });
   t.not(v.sid, old);
   t.regex(response.header('set-cookie')!, /^sid=[A-Za-z0-9_-]{43};/);
@@ -301,7 +301,7 @@ test('gcProbability 1 sweeps expired sessions after a request, bounded by gcMaxS
   const clock = { t: Date.now() };
   const store = new FileSessionStore({ dir });
   for (let i = 0; i < 5; i++) {
-    await store.write(createSessionId(), { createdAt: clock.t - 3600_000, touchedAt: clock.t - 3600_000, data: { i } });
+    await store.write((await createSessionId()), { createdAt: clock.t - 3600_000, touchedAt: clock.t - 3600_000, data: { i } });
   }
   const v = visitor(dir, clock, { gcProbability: 1, gcMaxSessions: 3 });
   await v.visit(count);
