@@ -98,27 +98,23 @@ class HeldLock implements SessionLock {
   }
 
   /**
-   * The file system proper-lockfile uses for this lock: node:fs (graceful-fs's EMFILE queue is of
-   * no use to a process holding one lock), except that removing our lock directory first checks
-   * it is still ours. proper-lockfile removes it blindly on release and at exit, which would
-   * delete the lock of a process that took ours over as stale. (A check-then-remove race of
-   * microseconds remains; the write itself is guarded by assertHeld.)
+   * The file system proper-lockfile uses for this lock. Synchronous calls behind its callback
+   * interface, as in ../stdio.ts: one request per process, so blocking costs nothing, and no
+   * libuv threadpool is started (measured: a third of counter.cgi's extra start-up time).
+   * Not graceful-fs (its EMFILE queue is of no use to a process holding one lock). And removing
+   * our lock directory first checks it is still ours: proper-lockfile removes it blindly on
+   * release and at exit, which would delete the lock of a process that took ours over as stale.
+   * (A check-then-remove race of microseconds remains; the write itself is guarded by assertHeld.)
    */
   readonly guardedFs = {
-    // Exactly the functions proper-lockfile calls. Not `...nodeFs`: spreading node:fs runs its
-    // lazy getters (ReadStream, promises), which load the stream modules: ~5 ms a request.
-    mkdir: nodeFs.mkdir,
-    realpath: nodeFs.realpath,
-    stat: nodeFs.stat,
-    utimes: nodeFs.utimes,
-    rmdir: (path: string, callback: (error: NodeJS.ErrnoException | null) => void) => {
-      if (path !== `${this.file}.lock` || this.#ino === 0) return nodeFs.rmdir(path, callback);
-      nodeFs.stat(path, (error, info) => {
-        if (error) return callback(error);
-        if (!this.#isOurs(info)) return callback(null);
-        nodeFs.rmdir(path, callback);
-      });
-    },
+    mkdir: viaCallback((path: string) => nodeFs.mkdirSync(path)),
+    stat: viaCallback((path: string) => nodeFs.statSync(path)),
+    utimes: viaCallback((path: string, atime: Date, mtime: Date) => nodeFs.utimesSync(path, atime, mtime)),
+    realpath: viaCallback((path: string) => nodeFs.realpathSync(path)),
+    rmdir: viaCallback((path: string) => {
+      if (path === `${this.file}.lock` && this.#ino !== 0 && !this.#isOurs(nodeFs.statSync(path))) return;
+      nodeFs.rmdirSync(path);
+    }),
     rmdirSync: (path: string) => {
       if (path === `${this.file}.lock` && this.#ino !== 0 && !this.#isOurs(nodeFs.statSync(path))) return;
       nodeFs.rmdirSync(path);
@@ -169,6 +165,22 @@ class HeldLock implements SessionLock {
       if (code !== 'ERELEASED' && code !== 'ENOTACQUIRED') this.log(`cgi-shim: releasing ${this.file}.lock failed: ${errorMessage(error)}`);
     }
   }
+}
+
+/** Wraps a synchronous call in Node's callback convention; the callback runs on a later tick,
+ * as it would after real asynchronous I/O, so callers see no change in ordering. */
+function viaCallback<A extends unknown[], R>(call: (...args: A) => R) {
+  return (...args: [...A, (error: Error | null, result?: R) => void]): void => {
+    const callback = args.pop() as (error: Error | null, result?: R) => void;
+    let result: R;
+    try {
+      result = call(...(args as unknown as A));
+    } catch (error) {
+      process.nextTick(callback, error as Error);
+      return;
+    }
+    process.nextTick(callback, null, result);
+  };
 }
 
 function lost(file: string, why: string): CgiError {

@@ -2,7 +2,7 @@
 // session, and saves it (only if changed) and releases the lock when the response finishes.
 // Loaded lazily (see ./entry.ts): scripts without sessions never pay for this or proper-lockfile.
 
-import { HttpError, CgiError } from '../errors.js';
+import { HttpError } from '../errors.js';
 import type { CgiRequest } from '../request.js';
 import type { CgiResponse } from '../response.js';
 import { writeAll } from '../stdio.js';
@@ -67,6 +67,8 @@ interface Settings extends Timeouts {
   log: (line: string) => void;
 }
 
+const OPENED = new WeakMap<CgiResponse, Promise<Session>>();
+
 /** The key under which {@link csrfToken} keeps a session's token. */
 export const CSRF_KEY = '_csrf';
 
@@ -80,11 +82,17 @@ export const CSRF_KEY = '_csrf';
  * session.set('visits', Number(session.get('visits') ?? 0) + 1);
  */
 export async function openSession(request: CgiRequest, response: CgiResponse, options: SessionOptions = {}): Promise<Session> {
+  // A second call in one request gets the same session: opening it again would wait for the
+  // lock this very request holds, until the 503.
+  const opened = OPENED.get(response);
+  if (opened !== undefined) return opened;
   const settings = resolveSettings(request, options);
   response.setHeader('Cache-Control', 'no-store'); // A page showing session data is private.
   const claimed = request.cookies[settings.cookieName];
   const session = new Session(settings, response, claimed !== undefined);
-  await session.load(isSessionId(claimed) ? claimed : undefined);
+  const loading = session.load(isSessionId(claimed) ? claimed : undefined).then(() => session);
+  OPENED.set(response, loading);
+  await loading;
   response.onFinish((ok) => session.finish(ok));
   return session;
 }
@@ -359,6 +367,5 @@ function unavailable(error: unknown, retryAfterMs = 5000): never {
       : 'Your session could not be saved or loaded. Please try again later.';
     throw new HttpError(503, message, { expose: true, headers, cause: error });
   }
-  if (error instanceof CgiError || error instanceof HttpError) throw error;
-  throw new CgiError('ESESSIONSTORE', `session store failed: ${String(error)}`, { cause: error });
+  throw error; // A bug (TypeError) or ESESSIONTOOLARGE: a 500, logged with its stack.
 }

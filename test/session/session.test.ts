@@ -310,3 +310,20 @@ test('gcProbability 1 sweeps expired sessions after a request, bounded by gcMaxS
   t.true(left.includes(v.sid!));
   t.true(left.length >= 3 && left.length <= 4, String(left.length));
 });
+
+test('openSession called twice in one request returns the same session instead of waiting for its own lock', async (t) => {
+  const dir = await tempDir();
+  const clock = { t: Date.now() };
+  const v = visitor(dir, clock);
+  await v.visit(count);
+  const { response } = await runHandler(async (request, response) => {
+    const options = { dir, gcProbability: 0, waitMs: 200 };
+    const first = await openSession(request, response, options);
+    const second = await openSession(request, response, options);
+    t.is(second, first);
+    count(second);
+    response.text('ok');
+  }, { HTTP_COOKIE: `sid=${v.sid}` });
+  t.is(response.status, 200);
+  t.is((await v.visit(() => {})).session.get('n'), 2);
+});
