@@ -271,8 +271,12 @@ export class Session {
     if (!this.#isNew && !replacing && json === this.#savedJson && !touchDue) return;
     const record = { ...this.#record, touchedAt: time };
     try {
-      // Regenerating: the old ID dies first, so a crash cannot leave it alive beside the new one.
-      if (this.#replacedId !== undefined) await store.delete(this.#replacedId);
+      // Regenerating: the old ID dies first, so a crash cannot leave it alive beside the new one;
+      // and only while its lock is still ours, or another request's update would be lost.
+      if (this.#replacedId !== undefined) {
+        await this.#lock?.assertHeld();
+        await store.delete(this.#replacedId);
+      }
       await store.write(this.#id, record, this.#isNew || replacing ? undefined : this.#lock);
     } catch (error) {
       unavailable(error, this.#settings.staleMs);
