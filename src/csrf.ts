@@ -8,8 +8,9 @@ import type { Form } from './forms.js';
 import type { CgiRequest } from './request.js';
 import { CSRF_KEY, type Session } from './session/session.js';
 
-/** The form field and header a token may arrive in. */
+/** The form field a token may arrive in. */
 export const CSRF_FIELD = '_csrf';
+/** The request header a token may arrive in (for scripts posting with fetch). */
 export const CSRF_HEADER = 'x-csrf-token';
 /** RFC 9110 §9.2.1: these methods do not change state, so they carry no token. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);

@@ -327,3 +327,19 @@ test('openSession called twice in one request returns the same session instead o
   t.is(response.status, 200);
   t.is((await v.visit(() => {})).session.get('n'), 2);
 });
+
+test('openSession over HTTPS with another cookiePath uses the __Secure- prefix', async (t) => {
+  const dir = await tempDir();
+  const { response } = await visitor(dir, { t: Date.now() }, { cookiePath: '/cgi-bin/' }).visit(count, { HTTPS: 'on' });
+  t.regex(response.header('set-cookie')!, /^__Secure-sid=[A-Za-z0-9_-]{43}; Path=\/cgi-bin\/; HttpOnly; Secure; SameSite=Lax$/);
+});
+
+test('lock: false never creates a session for a new visitor', async (t) => {
+  const dir = await tempDir();
+  const { response, fresh } = await visitor(dir, { t: Date.now() }, { lock: false }).visit((s) => {
+    t.throws(() => s.set('n', 1), { instanceOf: TypeError });
+  });
+  t.true(fresh);
+  t.is(response.header('set-cookie'), undefined);
+  t.deepEqual(await readdir(dir), []);
+});
