@@ -99,8 +99,8 @@ class HeldLock implements SessionLock {
 
   /**
    * The file system proper-lockfile uses for this lock. Synchronous calls behind its callback
-   * interface, as in ../stdio.ts: one request per process, so blocking costs nothing, and no
-   * libuv threadpool is started (measured: a third of counter.cgi's extra start-up time).
+   * interface, as in ../stdio.ts: one request per process, so blocking costs nothing, and the
+   * libuv threadpool is never started nor waited on (each async call is a round trip to it).
    * Not graceful-fs (its EMFILE queue is of no use to a process holding one lock). And removing
    * our lock directory first checks it is still ours: proper-lockfile removes it blindly on
    * release and at exit, which would delete the lock of a process that took ours over as stale.
