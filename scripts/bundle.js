@@ -16,6 +16,19 @@ export function shebangNode() {
   return node;
 }
 
+/** Gives signal-exit (and only it) a minimal `assert` with the one function it calls. */
+const signalExitAssert = {
+  name: 'signal-exit-assert',
+  setup(b) {
+    b.onResolve({ filter: /^assert$/ }, (args) =>
+      /[\\/]signal-exit[\\/]/.test(args.importer) ? { path: 'assert', namespace: 'signal-exit-assert' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'signal-exit-assert' }, () => ({
+      contents: 'exports.equal = (a, b, message) => { if (a != b) throw new TypeError(message); };',
+      loader: 'js',
+    }));
+  },
+};
+
 /**
  * Bundles each entry (a .ts file) into `<outdir>/<name>.cgi`, executable, and marks the folder
  * CommonJS so the files also run inside a package whose package.json says "type": "module".
@@ -36,6 +49,13 @@ export async function bundleScripts(entries, outdir) {
     minify: true,
     legalComments: 'none',
     banner: { js: `#!${shebangNode()}` },
+    // Start-up costs measured in counter.cgi (every request is a new process):
+    // - proper-lockfile requires graceful-fs (node:stream, node:util…, ~4 ms) but never uses it:
+    //   src/session/lock.ts always passes its own `fs`.
+    // - signal-exit requires node:assert (~5 ms: it builds process.stderr and util's colours) for
+    //   one `assert.equal` on its argument; a two-line stand-in does that check.
+    alias: { 'graceful-fs': 'node:fs' },
+    plugins: [signalExitAssert],
     logLevel: 'warning',
   });
   await writeFile(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');

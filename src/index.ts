@@ -8,3 +8,8 @@ export { parseForm, type Form, type FormOptions, type UploadedFile } from './for
 export { html, rawHtml, escapeHtml, SafeHtml } from './html.js';
 export { HttpError, CgiError, renderErrorPage, reasonPhrase } from './errors.js';
 export { hashPassword, verifyPassword } from './passwords.js';
+export { openSession, csrfToken, verifyCsrf, createSigner } from './session/entry.js';
+export { createSessionId, isSessionId } from './session/id.js';
+export type { Session, SessionOptions } from './session/session.js';
+export type { SessionStore, SessionRecord, SessionData, SessionLock, SessionListing, StoreLockOptions } from './session/store.js';
+export type { Signer, SignerOptions } from './signing.js';

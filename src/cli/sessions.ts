@@ -1,0 +1,93 @@
+// `cgi-shim sessions list|show <id>|delete <id>`: inspect the sessions folder, for teaching and
+// for operations.
+
+import { isExpired } from '../session/gc.js';
+import { isSessionId } from '../session/id.js';
+import type { FileSessionStore } from '../session/file-store.js';
+import { COMMON_HELP, parseSessionArgs, storeFor, type SessionCommandOptions } from './options.js';
+
+const HELP = `usage: cgi-shim sessions list | show <id> | delete <id> [options]
+
+  list          every session: ID, age, idle time, size of its data, state
+  show <id>     one session's record, as JSON
+  delete <id>   removes one session (waits for its lock, like a script would)
+
+${COMMON_HELP}`;
+
+/** Runs the command; resolves with the exit status. */
+export async function main(args: string[]): Promise<number> {
+  let options;
+  try {
+    options = parseSessionArgs(args, process.env);
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  if (options.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const [action, id, ...rest] = options.positional;
+  if (rest.length > 0) return usageError(`unexpected argument ${rest[0]}`);
+  const store = storeFor(options);
+  if (action === 'list' && id === undefined) return list(store, options);
+  if (action !== 'show' && action !== 'delete') return usageError(action === undefined ? 'missing action' : `unknown action ${action}`);
+  if (!isSessionId(id)) return usageError(`not a session ID: ${JSON.stringify(id ?? '')}`);
+  return action === 'show' ? show(store, id) : remove(store, id);
+}
+
+async function list(store: FileSessionStore, options: SessionCommandOptions): Promise<number> {
+  const now = Date.now();
+  const rows: string[] = [];
+  for (const { id } of await store.list()) {
+    const record = await store.read(id);
+    if (record === undefined) {
+      rows.push(`${id}  (unreadable)`);
+      continue;
+    }
+    const state = isExpired(record, now, options) ? 'expired' : (await store.isLocked(id)) ? 'locked' : 'live';
+    const bytes = Buffer.byteLength(JSON.stringify(record.data));
+    rows.push(`${id}  ${duration(now - record.createdAt).padStart(8)}  ${duration(now - record.touchedAt).padStart(8)}  ${String(bytes).padStart(7)}  ${state}`);
+  }
+  process.stdout.write(`${'id'.padEnd(43)}  ${'age'.padStart(8)}  ${'idle'.padStart(8)}  ${'bytes'.padStart(7)}  state\n`);
+  process.stdout.write(rows.map((row) => `${row}\n`).join(''));
+  process.stdout.write(`${rows.length} session${rows.length === 1 ? '' : 's'} in ${options.dir}\n`);
+  return 0;
+}
+
+async function show(store: FileSessionStore, id: string): Promise<number> {
+  const record = await store.read(id);
+  if (record === undefined) {
+    process.stderr.write(`cgi-shim sessions: no session ${id}\n`);
+    return 1;
+  }
+  const printable = { ...record, createdAt: new Date(record.createdAt).toISOString(), touchedAt: new Date(record.touchedAt).toISOString() };
+  process.stdout.write(`${JSON.stringify(printable, null, 2)}\n`);
+  return 0;
+}
+
+async function remove(store: FileSessionStore, id: string): Promise<number> {
+  if ((await store.read(id)) === undefined) {
+    process.stderr.write(`cgi-shim sessions: no session ${id}\n`);
+    return 1;
+  }
+  const lock = await store.lock(id);
+  try {
+    await store.delete(id);
+  } finally {
+    await lock.release();
+  }
+  process.stdout.write(`deleted ${id}\n`);
+  return 0;
+}
+
+function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${(s / 3600).toFixed(1)}h`;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`cgi-shim sessions: ${message}\n\n${HELP}`);
+  return 2;
+}

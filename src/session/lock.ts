@@ -1,0 +1,203 @@
+// Session locks: proper-lockfile's atomic `mkdir <file>.lock`, kept fresh while held, taken over
+// once stale (a crashed holder), and tried with jittered backoff for a bounded time so a busy
+// session answers 503 long before the web server's CGI timeout gives up on us.
+
+import * as nodeFs from 'node:fs';
+import { lock as lockFile } from 'proper-lockfile';
+import { CgiError } from '../errors.js';
+import type { SessionLock } from './store.js';
+
+/** Timing of session locks. Every process locking a store must use the same `staleMs`/`updateMs`
+ * (proper-lockfile's rule): pass the same options everywhere, or keep the defaults. */
+export interface LockTiming {
+  /** A lock not refreshed for this long belongs to a dead process and is taken over.
+   * proper-lockfile raises anything under 2000 to 2000. @default 10000 */
+  staleMs?: number;
+  /** How often a holder refreshes its lock; at most staleMs / 2. @default staleMs / 2 */
+  updateMs?: number;
+  /** Total time to keep trying for a busy lock before answering 503. Apache's default CGI
+   * `Timeout` is 60 s and lighttpd's 360 s read timeout is longer; 8 s leaves the request time
+   * to finish well inside both. @default 8000 */
+  waitMs?: number;
+}
+
+/** The timing with defaults filled in. */
+export type ResolvedLockTiming = Required<LockTiming>;
+
+const MIN_STALE_MS = 2000;
+const DEFAULT_STALE_MS = 10_000;
+const DEFAULT_WAIT_MS = 8000;
+const FIRST_BACKOFF_MS = 5;
+const MAX_BACKOFF_MS = 200;
+
+/** Fills in and checks lock timing; a bad value is a TypeError naming the option. */
+export function resolveLockTiming(timing: LockTiming = {}): ResolvedLockTiming {
+  const staleMs = timing.staleMs ?? DEFAULT_STALE_MS;
+  if (!Number.isFinite(staleMs) || staleMs < MIN_STALE_MS) {
+    throw new TypeError(`option staleMs is invalid: ${staleMs} (at least ${MIN_STALE_MS})`);
+  }
+  const updateMs = timing.updateMs ?? staleMs / 2;
+  if (!Number.isFinite(updateMs) || updateMs < 1000 || updateMs > staleMs / 2) {
+    throw new TypeError(`option updateMs is invalid: ${updateMs} (between 1000 and staleMs / 2)`);
+  }
+  const waitMs = timing.waitMs ?? DEFAULT_WAIT_MS;
+  if (!Number.isFinite(waitMs) || waitMs < 0) throw new TypeError(`option waitMs is invalid: ${waitMs}`);
+  return { staleMs, updateMs, waitMs };
+}
+
+/**
+ * Locks `file` (which need not exist) through the directory `<file>.lock`. Retries with jittered
+ * exponential backoff until `waitMs` is spent, then rejects with CgiError `ESESSIONLOCKED`.
+ * Other failures (say, EACCES) reject with `ESESSIONSTORE` at once.
+ * The returned lock never throws from a timer: losing it only marks it `compromised`, and the
+ * store's write then refuses to commit.
+ */
+export async function acquireLock(file: string, timing: ResolvedLockTiming, log: (line: string) => void): Promise<SessionLock> {
+  const deadline = Date.now() + timing.waitMs;
+  const held = new HeldLock(file, timing.staleMs, log);
+  let backoffMs = FIRST_BACKOFF_MS;
+  for (;;) {
+    try {
+      const release = await lockFile(file, {
+        realpath: false, // The session file may not exist yet (a new or regenerated session).
+        stale: timing.staleMs,
+        update: timing.updateMs,
+        retries: 0, // Our loop retries, so the budget is a deadline rather than a count.
+        onCompromised: (error) => held.markCompromised(error),
+        fs: held.guardedFs,
+      });
+      await held.start(release);
+      return held;
+    } catch (error) {
+      if (errorCode(error) !== 'ELOCKED') {
+        throw new CgiError('ESESSIONSTORE', `cannot lock ${file}: ${errorMessage(error)}`, { cause: error });
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new CgiError('ESESSIONLOCKED', `session lock ${file}.lock still held after ${timing.waitMs} ms`, { cause: error });
+      }
+      // Full jitter: a crowd of waiters spreads out instead of retrying in step.
+      await sleep(Math.min(left, Math.random() * backoffMs + 1));
+      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+    }
+  }
+}
+
+/** A lock we hold, with enough of its directory's identity to tell if someone replaced it. */
+class HeldLock implements SessionLock {
+  #compromised = false;
+  #released = false;
+  #release: (() => Promise<void>) | undefined;
+  #ino = 0;
+  #birthtimeMs = 0;
+
+  constructor(readonly file: string, readonly staleMs: number, readonly log: (line: string) => void) {}
+
+  get compromised(): boolean {
+    return this.#compromised;
+  }
+
+  /**
+   * The file system proper-lockfile uses for this lock. Synchronous calls behind its callback
+   * interface, as in ../stdio.ts: one request per process, so blocking costs nothing, and the
+   * libuv threadpool is never started nor waited on (each async call is a round trip to it).
+   * Not graceful-fs (its EMFILE queue is of no use to a process holding one lock). And removing
+   * our lock directory first checks it is still ours: proper-lockfile removes it blindly on
+   * release and at exit, which would delete the lock of a process that took ours over as stale.
+   * (A check-then-remove race of microseconds remains; the write itself is guarded by assertHeld.)
+   */
+  readonly guardedFs = {
+    mkdir: viaCallback((path: string) => nodeFs.mkdirSync(path)),
+    stat: viaCallback((path: string) => nodeFs.statSync(path)),
+    utimes: viaCallback((path: string, atime: Date, mtime: Date) => nodeFs.utimesSync(path, atime, mtime)),
+    realpath: viaCallback((path: string) => nodeFs.realpathSync(path)),
+    rmdir: viaCallback((path: string) => {
+      if (path === `${this.file}.lock` && this.#ino !== 0 && !this.#isOurs(nodeFs.statSync(path))) return;
+      nodeFs.rmdirSync(path);
+    }),
+    rmdirSync: (path: string) => {
+      if (path === `${this.file}.lock` && this.#ino !== 0 && !this.#isOurs(nodeFs.statSync(path))) return;
+      nodeFs.rmdirSync(path);
+    },
+  };
+
+  #isOurs(info: nodeFs.Stats): boolean {
+    return info.ino === this.#ino && info.birthtimeMs === this.#birthtimeMs;
+  }
+
+  async start(release: () => Promise<void>): Promise<void> {
+    this.#release = release;
+    const info = nodeFs.statSync(`${this.file}.lock`);
+    this.#ino = info.ino;
+    this.#birthtimeMs = info.birthtimeMs;
+  }
+
+  markCompromised(error: Error): void {
+    if (this.#released) return;
+    this.#compromised = true;
+    this.log(`cgi-shim: session lock ${this.file}.lock was lost (${error.message}); the session will not be saved`);
+  }
+
+  async assertHeld(): Promise<void> {
+    if (this.#compromised || this.#released) throw lost(this.file, this.#released ? 'it was released' : 'it was compromised');
+    let info;
+    try {
+      info = nodeFs.statSync(`${this.file}.lock`);
+    } catch (error) {
+      throw lost(this.file, errorMessage(error));
+    }
+    // proper-lockfile notices a takeover only at its next refresh. Check now: the same directory
+    // (not removed and made again by another process), and fresh enough that no one may take it
+    // over in the moment before our rename. A quarter of staleMs (≥ 500 ms) is that moment.
+    if (!this.#isOurs(info)) throw lost(this.file, 'another process took it over');
+    if (Date.now() - info.mtimeMs > this.staleMs * 0.75) throw lost(this.file, 'it was not refreshed in time');
+  }
+
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    if (this.#compromised || this.#release === undefined) return;
+    try {
+      await this.#release();
+    } catch (error) {
+      // ERELEASED/ENOTACQUIRED: already gone. Anything else leaves a lock that goes stale.
+      const code = errorCode(error);
+      if (code !== 'ERELEASED' && code !== 'ENOTACQUIRED') this.log(`cgi-shim: releasing ${this.file}.lock failed: ${errorMessage(error)}`);
+    }
+  }
+}
+
+/** Wraps a synchronous call in Node's callback convention; the callback runs on a later tick,
+ * as it would after real asynchronous I/O, so callers see no change in ordering. */
+function viaCallback<A extends unknown[], R>(call: (...args: A) => R) {
+  return (...args: [...A, (error: Error | null, result?: R) => void]): void => {
+    const callback = args.pop() as (error: Error | null, result?: R) => void;
+    let result: R;
+    try {
+      result = call(...(args as unknown as A));
+    } catch (error) {
+      process.nextTick(callback, error as Error);
+      return;
+    }
+    process.nextTick(callback, null, result);
+  };
+}
+
+function lost(file: string, why: string): CgiError {
+  return new CgiError('ESESSIONLOCKLOST', `session lock ${file}.lock is no longer held (${why}); nothing was written`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The `code` of a Node-style error, if any. */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** A one-line description of a thrown value. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

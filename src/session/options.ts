@@ -1,0 +1,104 @@
+// Session options: what a script may set, with defaults, resolved once per request into the
+// complete settings the session glue works from.
+
+import type { CgiRequest } from '../request.js';
+import { writeAll } from '../stdio.js';
+import { resolveSessionDir } from './dir.js';
+import { FileSessionStore } from './file-store.js';
+import type { Timeouts } from './gc.js';
+import { resolveLockTiming, type LockTiming } from './lock.js';
+import type { SessionStore } from './store.js';
+
+/** Options of `openSession`. Give the same options in every script sharing sessions. */
+export interface SessionOptions extends LockTiming {
+  /**
+   * Lock the session for the whole request (read-modify-write). `false` opens it read-only: no
+   * lock is taken, so parallel requests are not held up, but nothing can be changed or saved, the
+   * idle timer is not renewed, and a missing session is not created. @default true
+   */
+  lock?: boolean;
+  /** The sessions folder. @default CGI_SESSION_DIR, else see `resolveSessionDir` */
+  dir?: string;
+  /** Where sessions are kept. @default a FileSessionStore in `dir` */
+  store?: SessionStore;
+  /** The cookie's name; over HTTPS it gets the `__Host-` prefix (or `__Secure-` when `cookiePath`
+   * is not `/`). @default 'sid' */
+  cookieName?: string;
+  /** The cookie's Path. @default '/' */
+  cookiePath?: string;
+  /** The cookie's SameSite. @default 'lax' */
+  sameSite?: 'lax' | 'strict';
+  /** Seconds without a request after which a session is gone. @default 1800 (30 min) */
+  idleTimeoutSeconds?: number;
+  /** Seconds after creation (or regeneration) after which a session is gone. @default 28800 (8 h) */
+  absoluteTimeoutSeconds?: number;
+  /** An unchanged session is saved again (renewing its idle timer) once its last save is this
+   * old, so idle sessions are not rewritten on every request. @default 60 */
+  touchAfterSeconds?: number;
+  /** Chance that a request sweeps expired sessions after saving. 0 turns it off (use
+   * `cgi-shim gc` from cron). @default 0.01 */
+  gcProbability?: number;
+  /** Most sessions one such sweep examines. @default 20 */
+  gcMaxSessions?: number;
+  /** Largest session data in bytes of JSON (file store). @default 65536 */
+  maxDataBytes?: number;
+  /** The clock, ms since the epoch. For tests. @default Date.now */
+  now?: () => number;
+  /** Where diagnostics go (an unreadable session file, a lost lock), one line each. @default stderr */
+  log?: (line: string) => void;
+}
+
+/** The options with defaults filled in, and what follows from the request (cookie name, Secure). */
+export interface Settings extends Timeouts {
+  store: SessionStore;
+  lock: boolean;
+  cookieName: string;
+  cookiePath: string;
+  secure: boolean;
+  sameSite: 'lax' | 'strict';
+  touchAfterMs: number;
+  gcProbability: number;
+  gcMaxSessions: number;
+  staleMs: number;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+/** Resolves `options` for `request`; a bad value throws a TypeError naming the option. */
+export function resolveSettings(request: CgiRequest, options: SessionOptions): Settings {
+  const timing = resolveLockTiming(options);
+  const seconds = (name: keyof SessionOptions, fallback: number): number => {
+    const value = options[name] ?? fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`option ${name} is invalid: ${String(value)}`);
+    return value * 1000;
+  };
+  const cookiePath = options.cookiePath ?? '/';
+  const baseName = options.cookieName ?? 'sid';
+  // RFC 6265bis §4.1.3: __Host- binds the cookie to this host, over HTTPS, with Path=/.
+  const prefix = !request.https ? '' : cookiePath === '/' ? '__Host-' : '__Secure-';
+  const gcProbability = options.gcProbability ?? 0.01;
+  if (!(gcProbability >= 0 && gcProbability <= 1)) throw new TypeError(`option gcProbability is invalid: ${gcProbability}`);
+  const log = options.log ?? ((line: string) => writeAll(2, `${line}\n`));
+  const store = options.store ?? new FileSessionStore({
+    log,
+    dir: options.dir ?? resolveSessionDir(request.env, process.argv[1]), // The running script's file.
+    maxDataBytes: options.maxDataBytes,
+    ...timing,
+  });
+  return {
+    store,
+    lock: options.lock ?? true,
+    cookieName: prefix + baseName,
+    cookiePath,
+    secure: request.https,
+    sameSite: options.sameSite ?? 'lax',
+    idleMs: seconds('idleTimeoutSeconds', 30 * 60),
+    absoluteMs: seconds('absoluteTimeoutSeconds', 8 * 60 * 60),
+    touchAfterMs: seconds('touchAfterSeconds', 60),
+    gcProbability,
+    gcMaxSessions: options.gcMaxSessions ?? 20,
+    staleMs: timing.staleMs,
+    now: options.now ?? Date.now,
+    log,
+  };
+}

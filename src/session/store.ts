@@ -1,0 +1,75 @@
+// The contract between sessions and where they are kept. The file store implements it; a later
+// store (say, one shared by several web servers) implements the same methods and scripts do not
+// change. Only types live here, so importing this module costs nothing at run time.
+
+/** Session data: a JSON object. Values must survive `JSON.stringify` / `JSON.parse`. */
+export type SessionData = Record<string, unknown>;
+
+/** What a store keeps for one session. Times are milliseconds since the epoch. */
+export interface SessionRecord {
+  /** When the session was created (or last regenerated): the absolute timeout counts from here. */
+  createdAt: number;
+  /** When the session was last saved or touched: the idle timeout counts from here. */
+  touchedAt: number;
+  /** The script's data. */
+  data: SessionData;
+}
+
+/** A held lock on one session. */
+export interface SessionLock {
+  /** True once the lock was lost (taken over as stale, or its lock file removed). */
+  readonly compromised: boolean;
+  /**
+   * Resolves if the lock is still certainly ours and will stay ours for a moment; otherwise
+   * rejects with a CgiError `ESESSIONLOCKLOST`. Stores call it just before committing a write.
+   */
+  assertHeld(): Promise<void>;
+  /** Releases the lock. Never rejects: a lock already lost is simply gone. Idempotent. */
+  release(): Promise<void>;
+}
+
+/** Options of {@link SessionStore.lock}. */
+export interface StoreLockOptions {
+  /** How long to keep trying before giving up, in ms; 0 tries once. @default the store's budget */
+  waitMs?: number;
+}
+
+/** One entry of {@link SessionStore.list}. */
+export interface SessionListing {
+  id: string;
+  /** Size of the stored session in bytes, when the store knows it. */
+  bytes?: number;
+}
+
+/**
+ * A place to keep sessions. Every method receives only IDs that passed `isSessionId`, but a
+ * store must still refuse others (TypeError): it is the last line before the filesystem.
+ *
+ * Required: `read`, `write`, `delete`, `lock`. Optional: `list` (needed by GC and the CLI),
+ * `isLocked` (GC uses it to skip sessions in use without waiting), `removeLeftovers`.
+ * Not found is `undefined`, never an error; unreadable or foreign data counts as not found (and is
+ * logged). Operational failures reject with a CgiError carrying a stable `code`:
+ * `ESESSIONLOCKED` (lock not had in time), `ESESSIONLOCKLOST`, `ESESSIONTOOLARGE`, `ESESSIONSTORE`.
+ */
+export interface SessionStore {
+  /** The session stored under `id`, or undefined. Does not lock; callers that will write lock first. */
+  read(id: string): Promise<SessionRecord | undefined>;
+  /**
+   * Replaces the session stored under `id` all at once: a reader sees the old or the new record,
+   * never a mix, even if the process dies midway. With a `lock`, the write commits only while the
+   * lock is held (see {@link SessionLock.assertHeld}); without one the caller guarantees no one
+   * else knows the ID (a brand-new session).
+   */
+  write(id: string, record: SessionRecord, lock?: SessionLock): Promise<void>;
+  /** Removes the session; removing an absent one is not an error. */
+  delete(id: string): Promise<void>;
+  /** Takes the session's exclusive lock, retrying within the budget; rejects `ESESSIONLOCKED`. */
+  lock(id: string, options?: StoreLockOptions): Promise<SessionLock>;
+  /** Every stored session ID (in no particular order). */
+  list?(): Promise<SessionListing[]>;
+  /** Whether some process holds the session's lock now (a stale lock counts as not held). */
+  isLocked?(id: string): Promise<boolean>;
+  /** Removes debris of crashed processes (temporary files, orphaned locks) older than `ageMs`;
+   * resolves with how many entries were removed. */
+  removeLeftovers?(ageMs: number): Promise<number>;
+}

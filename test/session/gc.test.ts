@@ -1,0 +1,53 @@
+import test from 'ava';
+import { readdir } from 'node:fs/promises';
+import { FileSessionStore } from '../../src/session/file-store.js';
+import { isExpired, sweepSessions } from '../../src/session/gc.js';
+import { createSessionId } from '../../src/session/id.js';
+import { tempDir } from '../helpers/request.js';
+
+const timeouts = { idleMs: 1000, absoluteMs: 10_000 };
+
+test('isExpired applies both the idle and the absolute timeout', (t) => {
+  t.false(isExpired({ createdAt: 0, touchedAt: 0, data: {} }, 1000, timeouts));
+  t.true(isExpired({ createdAt: 0, touchedAt: 0, data: {} }, 1001, timeouts));
+  t.false(isExpired({ createdAt: 0, touchedAt: 9500, data: {} }, 10_000, timeouts));
+  t.true(isExpired({ createdAt: 0, touchedAt: 9500, data: {} }, 10_001, timeouts));
+});
+
+test('sweepSessions removes expired sessions and keeps live ones', async (t) => {
+  const dir = await tempDir();
+  const store = new FileSessionStore({ dir });
+  const live = (await createSessionId());
+  const idle = (await createSessionId());
+  const old = (await createSessionId());
+  await store.write(live, { createdAt: 50_000, touchedAt: 59_500, data: {} });
+  await store.write(idle, { createdAt: 50_000, touchedAt: 58_000, data: {} });
+  await store.write(old, { createdAt: 40_000, touchedAt: 59_900, data: {} });
+  const result = await sweepSessions(store, { ...timeouts, now: 60_000 });
+  t.like(result, { examined: 3, removed: 2, locked: 0 });
+  t.deepEqual(await readdir(dir), [`${live}.json`]);
+});
+
+test('sweepSessions never deletes a session whose lock is held', async (t) => {
+  const dir = await tempDir();
+  const store = new FileSessionStore({ dir });
+  const busy = (await createSessionId());
+  await store.write(busy, { createdAt: 0, touchedAt: 0, data: {} });
+  const lock = await store.lock(busy);
+  try {
+    const result = await sweepSessions(store, { ...timeouts, now: 60_000 });
+    t.like(result, { removed: 0, locked: 1 });
+    t.truthy(await store.read(busy));
+  } finally {
+    await lock.release();
+  }
+  t.like(await sweepSessions(store, { ...timeouts, now: 60_000 }), { removed: 1 });
+});
+
+test('sweepSessions examines at most maxSessions', async (t) => {
+  const dir = await tempDir();
+  const store = new FileSessionStore({ dir });
+  for (let i = 0; i < 10; i++) await store.write((await createSessionId()), { createdAt: 0, touchedAt: 0, data: {} });
+  t.like(await sweepSessions(store, { ...timeouts, now: 60_000, maxSessions: 4 }), { examined: 4, removed: 4 });
+  t.is((await store.list()).length, 6);
+});

@@ -1,0 +1,82 @@
+import test from 'ava';
+import { mkdir, rmdir, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CgiError } from '../../src/errors.js';
+import { acquireLock, resolveLockTiming } from '../../src/session/lock.js';
+import { tempDir } from '../helpers/request.js';
+
+const quiet = () => {};
+
+test('acquireLock holds <file>.lock until released, for a file that does not exist', async (t) => {
+  const file = join(await tempDir(), 'x.json');
+  const lock = await acquireLock(file, resolveLockTiming(), quiet);
+  t.true((await stat(`${file}.lock`)).isDirectory());
+  await t.notThrowsAsync(lock.assertHeld());
+  await lock.release();
+  await t.throwsAsync(stat(`${file}.lock`), { code: 'ENOENT' });
+  await t.notThrowsAsync(lock.release()); // Idempotent.
+});
+
+test('acquireLock gives up on a held lock with ESESSIONLOCKED once waitMs is spent', async (t) => {
+  const file = join(await tempDir(), 'x.json');
+  const first = await acquireLock(file, resolveLockTiming(), quiet);
+  try {
+    const error = await t.throwsAsync(acquireLock(file, resolveLockTiming({ waitMs: 200 }), quiet), { instanceOf: CgiError });
+    t.is((error as CgiError).code, 'ESESSIONLOCKED');
+  } finally {
+    await first.release();
+  }
+});
+
+test('acquireLock waits for a lock that is released within waitMs', async (t) => {
+  const file = join(await tempDir(), 'x.json');
+  const first = await acquireLock(file, resolveLockTiming(), quiet);
+  setTimeout(() => void first.release(), 100);
+  const second = await acquireLock(file, resolveLockTiming({ waitMs: 5000 }), quiet);
+  await second.release();
+  t.pass();
+});
+
+test('acquireLock takes over a stale lock left by a dead process', async (t) => {
+  const file = join(await tempDir(), 'x.json');
+  await mkdir(`${file}.lock`);
+  const past = new Date(Date.now() - 60_000);
+  await utimes(`${file}.lock`, past, past);
+  const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000, waitMs: 0 }), quiet);
+  await t.notThrowsAsync(lock.assertHeld());
+  await lock.release();
+});
+
+test('assertHeld fails with ESESSIONLOCKLOST when the lock directory was replaced', async (t) => {
+  const file = join(await tempDir(), 'x.json');
+  const lines: string[] = [];
+  const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000 }), (line) => lines.push(line));
+  // Another process decided our lock was stale and made its own.
+  await rmdir(`${file}.lock`);
+  await mkdir(`${file}.lock`);
+  const error = await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError });
+  t.is((error as CgiError).code, 'ESESSIONLOCKLOST');
+  await lock.release();
+  // Releasing ours must not remove theirs.
+  t.true((await stat(`${file}.lock`)).isDirectory());
+  await rmdir(`${file}.lock`);
+});
+
+test('a compromised lock is marked, logged, and never throws from its timer', async (t) => {
+  const file = join(await tempDir(), 'x.json');
+  const lines: string[] = [];
+  const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000, updateMs: 1000 }), (line) => lines.push(line));
+  await rmdir(`${file}.lock`); // proper-lockfile notices at its next refresh (1 s).
+  for (let i = 0; i < 40 && !lock.compromised; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  t.true(lock.compromised);
+  t.regex(lines.join('\n'), /was lost/);
+  await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError, message: /no longer held/ });
+  await t.notThrowsAsync(lock.release());
+});
+
+test('resolveLockTiming rejects bad values with a TypeError naming the option', (t) => {
+  t.throws(() => resolveLockTiming({ staleMs: 1000 }), { instanceOf: TypeError, message: /option staleMs/ });
+  t.throws(() => resolveLockTiming({ staleMs: 4000, updateMs: 3000 }), { instanceOf: TypeError, message: /option updateMs/ });
+  t.throws(() => resolveLockTiming({ waitMs: -1 }), { instanceOf: TypeError, message: /option waitMs/ });
+  t.deepEqual(resolveLockTiming(), { staleMs: 10_000, updateMs: 5000, waitMs: 8000 });
+});
