@@ -51,7 +51,8 @@ async function check(script: string, hostile: HostileCase, cwd: string, sessions
   const problems: string[] = [];
   const allowed500 = FAILING_ON_PURPOSE.has(script);
   if (response.status >= 500 && !allowed500) problems.push(`${where} status ${response.status}; stderr: ${run.stderr.slice(0, 300)}`);
-  if (hostile.inputAtFault && (response.status < 400 || response.status > 499)) problems.push(`${where} status ${response.status}, expected 4xx`);
+  const failedOnPurpose = allowed500 && response.status === 500;
+  if (hostile.inputAtFault && !failedOnPurpose && (response.status < 400 || response.status > 499)) problems.push(`${where} status ${response.status}, expected 4xx`);
   if (INTERNALS.test(response.text)) problems.push(`${where} internals in the page: ${INTERNALS.exec(response.text)?.[0]}`);
   if (response.text.includes(MARKER) || response.text.includes('<x-evil')) problems.push(`${where} unescaped input in the page`);
   for (const [name, value] of response.headers) {
