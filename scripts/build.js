@@ -3,7 +3,7 @@
 // Set CGI_NODE to build for a Node elsewhere: CGI_NODE=/opt/node/bin/node npm run build
 
 import { build } from 'esbuild';
-import { readdir, rm } from 'node:fs/promises';
+import { copyFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleScripts, shebangNode } from './bundle.js';
@@ -18,6 +18,9 @@ const scripts = (await readdir(join(root, 'cgi-bin')))
 
 await rm(outdir, { recursive: true, force: true });
 await bundleScripts(scripts, outdir);
+// Data the demos read from beside themselves (questions, demo users): deployed with the scripts.
+const data = (await readdir(join(root, 'cgi-bin'))).filter((name) => name.endsWith('.txt'));
+await Promise.all(data.map((name) => copyFile(join(root, 'cgi-bin', name), join(outdir, name))));
 
 await build({
   entryPoints: [join(root, 'src', 'cli', 'main.ts')],

@@ -7,8 +7,9 @@ import { requestFromEnv, type CgiEnv, type CgiRequest, type RequestOptions } fro
 import { CgiResponse } from './response.js';
 import { writeAll, type ByteSink, type ByteSource } from './stdio.js';
 
-/** A script: reads the request, fills in the response. */
-export type Handler = (request: CgiRequest, response: CgiResponse) => void | Promise<void>;
+/** A script: reads the request, fills in the response. What it returns (or resolves with) is
+ * ignored, so `return response.redirect(…)` ends a handler early. */
+export type Handler = (request: CgiRequest, response: CgiResponse) => unknown;
 
 /** Options of {@link run}. The I/O fields exist for tests; scripts leave them out. */
 export interface RunOptions extends RequestOptions {

@@ -6,6 +6,7 @@ import type { ExecutionContext } from 'ava';
 import { fileURLToPath } from 'node:url';
 import type { RunningServer } from '../helpers/servers.js';
 import { CookieClient } from '../helpers/http-client.js';
+import { DEMO_FLOWS } from '../demos/flows.js';
 
 /** One walk through the site, run against each server. */
 export interface ServerFlow {
@@ -129,11 +130,7 @@ export const FLOWS: ServerFlow[] = [
       });
     },
   },
-  // ---- Concurrency ----------------------------------------------------------------------------
-  // The counter demo's flow goes here when it lands: 100 parallel requests carrying ONE session
-  // cookie to /cgi-bin/counter.cgi, then check the count is exactly 100 (no lost updates), e.g.
-  //   const client = new CookieClient(server.baseUrl); await client.get('/cgi-bin/counter.cgi');
-  //   await Promise.all(Array.from({ length: 100 }, () => client.get('/cgi-bin/counter.cgi')));
+  // ---- Concurrency (the counter demo's 100 requests on one session are among DEMO_FLOWS) ------
   {
     title: '100 parallel requests to hello.cgi all succeed',
     async run(t, server) {
@@ -146,6 +143,8 @@ export const FLOWS: ServerFlow[] = [
       t.is(good, 100);
     },
   },
+  // ---- Every demo's flow, the same walks the local host's tests make --------------------------
+  ...DEMO_FLOWS,
 ];
 
 /** Reads a log until it matches (the server may write it a moment after answering). */
