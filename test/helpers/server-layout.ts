@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { build } from 'esbuild';
+import { join } from 'node:path';
+import { bundleScripts } from '../../scripts/bundle.js';
 import { DIST_CGI_BIN } from './cgi.js';
 import type { Layout } from './server-config.js';
 
@@ -63,20 +63,9 @@ async function copyScripts(from: string, to: string): Promise<void> {
   }
 }
 
-/** Builds one TypeScript script the way scripts/build.js does: one executable CommonJS file. */
+/** Builds one TypeScript script with the project's own bundler, as the build does. */
 async function buildScript(entry: string, outDir: string): Promise<void> {
-  const outfile = join(outDir, `${basename(entry).replace(/\.ts$/, '')}.cgi`);
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    banner: { js: `#!${process.execPath}` },
-    logLevel: 'warning',
-  });
-  await chmod(outfile, 0o755);
+  await bundleScripts([entry], outDir);
 }
 
 /**

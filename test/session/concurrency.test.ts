@@ -4,7 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseRecord } from '../../src/session/file-store.js';
 import { runScript } from '../helpers/cgi.js';
-import { buildFixture } from '../helpers/fixture.js';
+import { buildFixture } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/request.js';
 
 const PARALLEL = 100;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CgiError } from '../../src/errors.js';
 import { FileSessionStore, parseRecord } from '../../src/session/file-store.js';
 import { createSessionId } from '../../src/session/id.js';
-import { buildFixture } from '../helpers/fixture.js';
+import { buildFixture } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/request.js';
 
 const KILLS = 40;
