@@ -8,8 +8,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHost, type Host, type HostOptions } from '../../src/host/server.js';
-import { randomBytes } from 'node:crypto';
-import { DIST_CGI_BIN, ROOT } from './cgi.js';
+import { ROOT } from './cgi.js';
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'host-cgi-bin');
 
@@ -40,29 +39,6 @@ export async function startTestHost(t: ExecutionContext, options: HostOptions = 
   });
   t.teardown(() => host.close());
   return { ...host, dir, base, logLines };
-}
-
-/** A host serving the built demos (dist/cgi-bin) on a free port, with its own temporary
- * sessions folder and secret; stopped by the test's teardown. */
-export interface DemoHost extends Host {
-  sessionDir: string;
-  logLines: string[];
-}
-
-/** Starts a host over dist/cgi-bin for one test (run `npm run build` first; `npm test` does). */
-export async function startDemoHost(t: ExecutionContext, options: HostOptions = {}): Promise<DemoHost> {
-  const sessionDir = await mkdtemp(join(tmpdir(), 'cgi-demo-sessions-'));
-  t.teardown(() => rm(sessionDir, { recursive: true, force: true }));
-  const logLines: string[] = [];
-  const host = await startHost({
-    dir: DIST_CGI_BIN,
-    port: 0,
-    hostEnv: { PATH: process.env.PATH, CGI_SESSION_DIR: sessionDir, CGI_SECRET: randomBytes(32).toString('hex') },
-    log: (line) => logLines.push(line),
-    ...options,
-  });
-  t.teardown(() => host.close());
-  return { ...host, sessionDir, logLines };
 }
 
 /**
