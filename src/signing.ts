@@ -2,10 +2,10 @@
 // client can read it but not change it. The key comes from CGI_SECRET or a generated key file.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CgiError } from './errors.js';
-import { resolveSessionDir } from './session/dir.js';
+import { makeDirs, resolveSessionDir } from './session/dir.js';
 
 /** Options of {@link createSigner}. */
 export interface SignerOptions {
@@ -108,7 +108,7 @@ export function defaultKeyFile(dir: string): string {
 /** Writes a new key to a temporary file and links it into place: the key file appears complete
  * or not at all, so a concurrent reader never sees half a key. Throws EEXIST if one exists. */
 function createKeyFile(keyFile: string): void {
-  mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
+  makeDirs(dirname(keyFile), 0o700);
   const temp = `${keyFile}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {

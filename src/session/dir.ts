@@ -1,7 +1,7 @@
 // Where the sessions folder is. Deployments set CGI_SESSION_DIR (the shipped server configs do);
 // without it, a built script finds the project's top-level sessions/ from its own location.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { CgiError } from '../errors.js';
 
@@ -29,4 +29,24 @@ export function resolveSessionDir(env: Readonly<Record<string, string | undefine
     if (existsSync(projectSessions)) return projectSessions;
   }
   return resolve('sessions');
+}
+
+/**
+ * Creates `dir` and any missing parents with `mode`, like `mkdirSync(dir, { recursive: true })`
+ * but bounded: Node's recursive mkdir spins forever where a parent exists yet refuses children
+ * with ENOENT (under /proc, for one), and a misconfigured CGI_SESSION_DIR must fail, not hang.
+ */
+export function makeDirs(dir: string, mode: number): void {
+  const missing: string[] = [];
+  for (let at = resolve(dir); !existsSync(at); at = dirname(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const path of missing) {
+    try {
+      mkdirSync(path, { mode });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+    }
+  }
 }

@@ -5,13 +5,14 @@
 // Synchronous file calls on purpose, as in ../stdio.ts: a CGI process serves one request, so
 // blocking costs nothing, while node:fs/promises would add ~2 ms of loading to every request.
 import {
-  chmodSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync,
+  chmodSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readdirSync,
   readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { check as checkLock } from 'proper-lockfile';
 import { CgiError } from '../errors.js';
 import { writeAll } from '../stdio.js';
+import { makeDirs } from './dir.js';
 import { isSessionId } from './id.js';
 import { acquireLock, errorCode, errorMessage, resolveLockTiming, type LockTiming, type ResolvedLockTiming } from './lock.js';
 import type { SessionListing, SessionLock, SessionRecord, SessionStore, StoreLockOptions } from './store.js';
@@ -238,7 +239,7 @@ export function parseRecord(text: string): SessionRecord | undefined {
 
 /** Creates the folder (0700) if missing, and narrows an existing one we own to 0700. */
 function prepareDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir, 0o700);
   const info = statSync(dir);
   if (!info.isDirectory()) throw new Error(`${dir} is not a folder`);
   const ours = typeof process.getuid !== 'function' || info.uid === process.getuid();
