@@ -1,7 +1,8 @@
-// An HTTP client for walking a site as a browser would, minus the rendering: built-in fetch plus
-// a tough-cookie jar that stores every Set-Cookie and sends the cookies back. Redirects are not
-// followed, so tests see each step (status, Location, cookies) themselves.
+// An HTTP client for walking a site as a browser would, minus the rendering: a tough-cookie jar
+// that stores every Set-Cookie and sends the cookies back. Redirects are not followed, so tests
+// see each step (status, Location, cookies) themselves.
 
+import { request as httpRequest } from 'node:http';
 import { CookieJar } from 'tough-cookie';
 
 /** Options of {@link CookieClient.request}. */
@@ -37,7 +38,7 @@ export class CookieClient {
       headers.set('content-type', 'application/x-www-form-urlencoded');
       body = new URLSearchParams(options.form).toString();
     }
-    const response = await fetch(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, redirect: 'manual' });
+    const response = await send(url, options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body);
     for (const setCookie of response.headers.getSetCookie()) await this.jar.setCookie(setCookie, url);
     return response;
   }
@@ -57,4 +58,30 @@ export class CookieClient {
     const cookies = await this.jar.getCookies(new URL(path, this.baseUrl).href);
     return cookies.find((cookie) => cookie.key === name)?.value;
   }
+}
+
+/**
+ * One request on a connection of its own. fetch would reuse kept-alive connections, and a server
+ * closing an idle one just as the next request goes out fails that request ("fetch failed"), a
+ * race that turns up under load; a browser would retry, a test must not guess.
+ */
+function send(url: string, method: string, headers: Headers, body: string | Uint8Array | undefined): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method, headers: Object.fromEntries(headers), agent: false }, (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('error', reject);
+      incoming.on('end', () => {
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(incoming.headers)) {
+          for (const one of Array.isArray(value) ? value : [value ?? '']) responseHeaders.append(name, one);
+        }
+        const status = incoming.statusCode ?? 0;
+        const noBody = status === 204 || status === 304 || method === 'HEAD';
+        resolve(new Response(noBody ? null : Buffer.concat(chunks), { status, statusText: incoming.statusMessage ?? '', headers: responseHeaders }));
+      });
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
