@@ -1,6 +1,7 @@
 // A visit counter kept in the session: each visitor (each browser with its own cookie) has a count
 // that goes up by one per request, however many requests run at once.
 import { html, openSession, run } from 'node-cgi-shim';
+import { page } from './_layout.js';
 
 run(async (request, response) => {
   const session = await openSession(request, response);
@@ -14,12 +15,8 @@ ID back in a <code>Set-Cookie</code> header.`
     : html`Your browser sent its session cookie; the server locked that session, read
 <code>{"visits": ${previous}}</code>, stored <code>{"visits": ${count}}</code> and released the lock.
 No new cookie was needed.`;
-  response.html(html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Visit counter</title></head>
-<body><h1>Visit counter</h1>
+  response.html(page('Visit counter', html`
 <p>You have visited this page <strong id="count">${count}</strong> time${count === 1 ? '' : 's'}.</p>
-<p>${story}</p>
-<p>Reload to count again. Delete the cookie, or wait 30 minutes, and you start again at 1.</p>
-</body></html>
-`);
+<p class="note">${story}</p>
+<p>Reload to count again. Delete the cookie, or wait 30 minutes, and you start again at 1.</p>`));
 }, { methods: ['GET'] });
