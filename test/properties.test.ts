@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { HttpError } from '../src/errors.js';
 import { parseForm } from '../src/forms.js';
 import { requestFromEnv } from '../src/request.js';
+import { isSessionId } from '../src/session/id.js';
 
 const RUNS = 1000;
 const envKey = fc.constantFrom('REQUEST_METHOD', 'CONTENT_LENGTH', 'CONTENT_TYPE', 'QUERY_STRING', 'HTTP_COOKIE',
@@ -66,5 +67,15 @@ test('a multipart form round-trips field values, files and order', async (t) => 
     const form = await parseForm(`multipart/form-data; boundary=${boundary}`, [Buffer.concat(parts)]);
     return JSON.stringify([...form.fields]) === JSON.stringify(fields) && form.files[0]!.data.equals(Buffer.from(file));
   }), { numRuns: 300 });
+  t.pass();
+});
+
+test('isSessionId accepts only 43 base64url characters, so no accepted ID can name a path', (t) => {
+  const shape = /^[A-Za-z0-9_-]{43}$/;
+  fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ minLength: 43, maxLength: 43 }),
+    fc.stringMatching(/^[A-Za-z0-9_./+=-]{40,46}$/)), (value) => {
+    const accepted = isSessionId(value);
+    return accepted === shape.test(value) && (!accepted || (!value.includes('/') && !value.includes('.') && !value.includes('\0')));
+  }), { numRuns: RUNS * 5 });
   t.pass();
 });
