@@ -18,6 +18,8 @@ export interface DemoSite {
 /** One walk through a demo. */
 export interface DemoFlow {
   title: string;
+  /** Loads the machine (many parallel processes): run it with no other such test at once. */
+  heavy?: boolean;
   run(t: ExecutionContext, site: DemoSite): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ export const DEMO_FLOWS: DemoFlow[] = [
   },
   {
     title: 'counter.cgi: 100 parallel requests with one cookie count to exactly 101',
+    heavy: true,
     async run(t, site) {
       const c = client(site);
       await text(await c.get('/cgi-bin/counter.cgi'));

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHost, type Host } from '../../src/host/server.js';
 import { DIST_CGI_BIN } from '../helpers/cgi.js';
+import { exclusively } from '../helpers/exclusive.js';
 import { waitForLogLine } from '../helpers/host.js';
 import { DEMO_FLOWS, type DemoSite } from './flows.js';
 
@@ -42,6 +43,6 @@ for (const flow of DEMO_FLOWS) {
     if (host === undefined) throw new Error('the host did not start');
     const base = host.url;
     const site: DemoSite = { url: (path) => new URL(path, base).href, sessionsDir };
-    await flow.run(t, site);
+    await (flow.heavy ? exclusively(() => flow.run(t, site)) : flow.run(t, site));
   });
 }

@@ -12,6 +12,8 @@ import { DEMO_FLOWS } from '../demos/flows.js';
 export interface ServerFlow {
   /** Read as "<server>: <title>" in the test list. */
   title: string;
+  /** Loads the machine (many parallel processes): run it with no other such test at once. */
+  heavy?: boolean;
   run(t: ExecutionContext, server: RunningServer): Promise<void>;
 }
 
@@ -133,6 +135,7 @@ export const FLOWS: ServerFlow[] = [
   // ---- Concurrency (the counter demo's 100 requests on one session are among DEMO_FLOWS) ------
   {
     title: '100 parallel requests to hello.cgi all succeed',
+    heavy: true,
     async run(t, server) {
       const responses = await Promise.all(Array.from({ length: 100 }, async (_, i) => {
         const response = await fetch(server.url(`/cgi-bin/hello.cgi?name=n${i}`));

@@ -6,6 +6,7 @@
 import test from 'ava';
 import { isInstalled, PACKAGES, type RunningServer, type ServerKind, type ServerOptions } from '../helpers/servers.js';
 import { FIXTURE_SCRIPTS, FLOWS } from './flows.js';
+import { exclusively } from '../helpers/exclusive.js';
 
 /** Defines the suite for `kind`; `start` is startApache or startLighttpd. Returns false when the
  * server is missing (and the suite skipped), so a file can leave out its own extra tests. */
@@ -31,7 +32,8 @@ export function serverSuite(kind: ServerKind, start: (options: ServerOptions) =>
   for (const flow of FLOWS) {
     test(`${kind}: ${flow.title}`, async (t) => {
       if (server === undefined) throw new Error(`${kind} did not start`);
-      await flow.run(t, server);
+      const running = server;
+      await (flow.heavy ? exclusively(() => flow.run(t, running)) : flow.run(t, running));
     });
   }
   return true;

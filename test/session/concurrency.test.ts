@@ -6,6 +6,7 @@ import { parseRecord } from '../../src/session/file-store.js';
 import { runScript } from '../helpers/cgi.js';
 import { buildFixture } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/request.js';
+import { exclusively } from '../helpers/exclusive.js';
 
 const PARALLEL = 100;
 
@@ -23,8 +24,8 @@ test.serial(`${PARALLEL} concurrent processes each append their number to one se
   const first = await runScript(script, { env: { ...env, QUERY_STRING: 'n=0' } });
   t.is(first.response.status, 200, first.stderr);
   const sid = sidFrom(first.response.header('set-cookie'));
-  const runs = await Promise.all(Array.from({ length: PARALLEL }, (_, i) =>
-    runScript(script, { env: { ...env, QUERY_STRING: `n=${i + 1}`, HTTP_COOKIE: `sid=${sid}` }, timeoutMs: 90_000 })));
+  const runs = await exclusively(() => Promise.all(Array.from({ length: PARALLEL }, (_, i) =>
+    runScript(script, { env: { ...env, QUERY_STRING: `n=${i + 1}`, HTTP_COOKIE: `sid=${sid}` }, timeoutMs: 90_000 }))));
   t.deepEqual(runs.map((run) => run.response.status), Array(PARALLEL).fill(200), runs.map((run) => run.stderr).join(''));
   // Every process saw a different length: the updates happened one after another.
   t.is(new Set(runs.map((run) => run.response.text)).size, PARALLEL);
@@ -38,8 +39,8 @@ test.serial(`counter.cgi counts ${PARALLEL} parallel requests with one cookie`, 
   const dir = join(await tempDir(), 'sessions');
   const first = await runScript('counter', { env: { CGI_SESSION_DIR: dir } });
   const sid = sidFrom(first.response.header('set-cookie'));
-  const runs = await Promise.all(Array.from({ length: PARALLEL }, () =>
-    runScript('counter', { env: { CGI_SESSION_DIR: dir, HTTP_COOKIE: `sid=${sid}` }, timeoutMs: 60_000 })));
+  const runs = await exclusively(() => Promise.all(Array.from({ length: PARALLEL }, () =>
+    runScript('counter', { env: { CGI_SESSION_DIR: dir, HTTP_COOKIE: `sid=${sid}` }, timeoutMs: 60_000 }))));
   t.deepEqual(runs.map((run) => run.response.status), Array(PARALLEL).fill(200), runs.map((run) => run.stderr).join(''));
   const counts = runs.map((run) => Number(/id="count">(\d+)</.exec(run.response.text)?.[1])).sort((a, b) => a - b);
   t.deepEqual(counts, Array.from({ length: PARALLEL }, (_, i) => i + 2));
