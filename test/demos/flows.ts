@@ -5,7 +5,7 @@
 import type { ExecutionContext } from 'ava';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CookieClient } from '../helpers/http-client.js';
+import { CookieClient, fetchOnce } from '../helpers/http-client.js';
 
 /** What a flow needs of a running server. */
 export interface DemoSite {
@@ -49,7 +49,7 @@ export const DEMO_FLOWS: DemoFlow[] = [
   {
     title: 'index.cgi links every demo, and / leads there',
     async run(t, site) {
-      const page = await text(await fetch(site.url('/cgi-bin/index.cgi')));
+      const page = await text(await fetchOnce(site.url('/cgi-bin/index.cgi')));
       for (const demo of ['hello', 'set-cookie', 'read-cookie', 'cookie-cycle', 'counter', 'questionnaire', 'login', 'cart', 'parking', 'error']) {
         t.regex(page, new RegExp(`href="${demo}\\.cgi`), demo);
       }
@@ -96,12 +96,12 @@ export const DEMO_FLOWS: DemoFlow[] = [
     title: 'counter.cgi: a forged or unknown session ID is never adopted',
     async run(t, site) {
       const forged = 'A'.repeat(43);
-      const response = await fetch(site.url('/cgi-bin/counter.cgi'), { headers: { cookie: `sid=${forged}` } });
+      const response = await fetchOnce(site.url('/cgi-bin/counter.cgi'), { headers: { cookie: `sid=${forged}` } });
       t.regex(await response.text(), /id="count">1</);
       const id = /sid=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1] ?? '';
       t.regex(id, SESSION_ID);
       t.not(id, forged);
-      const traversal = await fetch(site.url('/cgi-bin/counter.cgi'), { headers: { cookie: 'sid=../../../etc/passwd' } });
+      const traversal = await fetchOnce(site.url('/cgi-bin/counter.cgi'), { headers: { cookie: 'sid=../../../etc/passwd' } });
       t.is(traversal.status, 200);
       t.regex(await traversal.text(), /id="count">1</);
     },
@@ -231,10 +231,10 @@ function questionnaireFlows(): DemoFlow[] {
     {
       title: 'questionnaire.cgi: no cookie, a forged cookie or an expired session get a clear start-again page',
       async run(t, site) {
-        const none = await fetch(site.url('/cgi-bin/questionnaire.cgi'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'question_id=0&answer=x' });
+        const none = await fetchOnce(site.url('/cgi-bin/questionnaire.cgi'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'question_id=0&answer=x' });
         t.is(none.status, 409);
         t.regex(await none.text(), /id="start-again"/);
-        const forged = await fetch(site.url('/cgi-bin/questionnaire.cgi'), { headers: { cookie: `sid=${'Q'.repeat(43)}` } });
+        const forged = await fetchOnce(site.url('/cgi-bin/questionnaire.cgi'), { headers: { cookie: `sid=${'Q'.repeat(43)}` } });
         t.regex(await forged.text(), /id="start-again"/);
         const c = client(site);
         await start(c);
@@ -281,7 +281,7 @@ function loginFlows(): DemoFlow[] {
         t.false((await sessionFiles(site)).includes(`${after}.json`), 'the session file is gone');
         t.is((await c.get('/cgi-bin/login.cgi?page=members')).status, 401);
         // The old ID, replayed by someone who kept it, opens nothing.
-        const replay = await fetch(site.url('/cgi-bin/login.cgi?page=members'), { headers: { cookie: `sid=${after}` } });
+        const replay = await fetchOnce(site.url('/cgi-bin/login.cgi?page=members'), { headers: { cookie: `sid=${after}` } });
         t.is(replay.status, 401);
       },
     },
@@ -375,7 +375,7 @@ function parkingFlows(): DemoFlow[] {
         const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { number: number; enteredAt: number };
         const earlier = Buffer.from(JSON.stringify({ ...decoded, enteredAt: decoded.enteredAt + 3_600_000 })).toString('base64url');
         for (const forged of [`${earlier}.${mac}`, `${payload}.${'A'.repeat(43)}`, payload, `${payload}.`, 'garbage']) {
-          const response = await fetch(site.url('/cgi-bin/parking.cgi'), { method: 'POST', headers: { cookie: `ticket=${forged}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=leave' });
+          const response = await fetchOnce(site.url('/cgi-bin/parking.cgi'), { method: 'POST', headers: { cookie: `ticket=${forged}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=leave' });
           t.is(response.status, 403, forged);
           t.regex(response.headers.get('set-cookie') ?? '', /^ticket=; Max-Age=0/);
           t.regex(await response.text(), /not issued by this garage/);

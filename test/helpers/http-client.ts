@@ -60,6 +60,20 @@ export class CookieClient {
   }
 }
 
+/** Options of {@link fetchOnce}: the subset of fetch's that the tests use. */
+export interface FetchOnceInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  /** Ignored: redirects are never followed (as with fetch's 'manual', but the status is real). */
+  redirect?: 'manual';
+}
+
+/** Like fetch, on a connection of its own (see {@link send}), never following redirects. */
+export function fetchOnce(url: string, init: FetchOnceInit = {}): Promise<Response> {
+  return send(url, init.method ?? 'GET', new Headers(init.headers), init.body);
+}
+
 /**
  * One request on a connection of its own. fetch would reuse kept-alive connections, and a server
  * closing an idle one just as the next request goes out fails that request ("fetch failed"), a

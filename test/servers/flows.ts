@@ -5,7 +5,7 @@
 import type { ExecutionContext } from 'ava';
 import { fileURLToPath } from 'node:url';
 import type { RunningServer } from '../helpers/servers.js';
-import { CookieClient } from '../helpers/http-client.js';
+import { CookieClient, fetchOnce } from '../helpers/http-client.js';
 import { DEMO_FLOWS } from '../demos/flows.js';
 
 /** One walk through the site, run against each server. */
@@ -24,7 +24,7 @@ export const FLOWS: ServerFlow[] = [
   {
     title: 'hello.cgi answers with status, content type and body',
     async run(t, server) {
-      const response = await fetch(server.url('/cgi-bin/hello.cgi?name=Ada'));
+      const response = await fetchOnce(server.url('/cgi-bin/hello.cgi?name=Ada'));
       t.is(response.status, 200);
       t.is(response.headers.get('content-type'), 'text/html; charset=utf-8');
       t.regex(await response.text(), /<h1>Hello, Ada!<\/h1>/);
@@ -33,7 +33,7 @@ export const FLOWS: ServerFlow[] = [
   {
     title: 'HEAD gets the headers of GET and no body',
     async run(t, server) {
-      const response = await fetch(server.url('/cgi-bin/hello.cgi'), { method: 'HEAD' });
+      const response = await fetchOnce(server.url('/cgi-bin/hello.cgi'), { method: 'HEAD' });
       t.is(response.status, 200);
       t.is(response.headers.get('content-type'), 'text/html; charset=utf-8');
       t.is((await response.arrayBuffer()).byteLength, 0);
@@ -42,7 +42,7 @@ export const FLOWS: ServerFlow[] = [
   {
     title: 'files in the scripts folder that are not scripts are refused',
     async run(t, server) {
-      const response = await fetch(server.url('/cgi-bin/package.json'));
+      const response = await fetchOnce(server.url('/cgi-bin/package.json'));
       t.is(response.status, 403);
       t.notRegex(await response.text(), /commonjs/);
     },
@@ -50,7 +50,7 @@ export const FLOWS: ServerFlow[] = [
   {
     title: 'a failing script: the client gets a bare 500 page, the stack goes to the error log',
     async run(t, server) {
-      const response = await fetch(server.url('/cgi-bin/error.cgi'));
+      const response = await fetchOnce(server.url('/cgi-bin/error.cgi'));
       const page = await response.text();
       t.is(response.status, 500);
       t.is(response.headers.get('content-type'), 'text/html; charset=utf-8');
@@ -64,7 +64,7 @@ export const FLOWS: ServerFlow[] = [
   {
     title: 'Status: passes through (404 with the script\'s body and headers)',
     async run(t, server) {
-      const response = await fetch(server.url('/cgi-bin/probe.cgi?case=status&code=404'));
+      const response = await fetchOnce(server.url('/cgi-bin/probe.cgi?case=status&code=404'));
       t.is(response.status, 404);
       t.is(response.headers.get('x-probe'), 'status');
       t.is(await response.text(), 'status 404\n');
@@ -73,7 +73,7 @@ export const FLOWS: ServerFlow[] = [
   {
     title: 'an HttpError becomes its status and page',
     async run(t, server) {
-      const response = await fetch(server.url('/cgi-bin/probe.cgi?case=not-found'));
+      const response = await fetchOnce(server.url('/cgi-bin/probe.cgi?case=not-found'));
       t.is(response.status, 404);
       t.regex(await response.text(), /No such thing here\./);
     },
@@ -82,7 +82,7 @@ export const FLOWS: ServerFlow[] = [
     title: 'Location: with 303 reaches the client unchanged (client redirect)',
     async run(t, server) {
       const target = 'http://example.test/next?a=1&b=%C3%A9';
-      const response = await fetch(server.url(`/cgi-bin/probe.cgi?case=redirect&to=${encodeURIComponent(target)}`), { redirect: 'manual' });
+      const response = await fetchOnce(server.url(`/cgi-bin/probe.cgi?case=redirect&to=${encodeURIComponent(target)}`), { redirect: 'manual' });
       t.is(response.status, 303);
       t.is(response.headers.get('location'), target);
     },
@@ -90,7 +90,7 @@ export const FLOWS: ServerFlow[] = [
   {
     title: 'Location: with a local path alone is served by the server itself (local redirect)',
     async run(t, server) {
-      const response = await fetch(server.url('/cgi-bin/probe.cgi?case=local-redirect'), { redirect: 'manual' });
+      const response = await fetchOnce(server.url('/cgi-bin/probe.cgi?case=local-redirect'), { redirect: 'manual' });
       t.is(response.status, 200);
       t.is(response.headers.get('location'), null);
       t.regex(await response.text(), /Hello, local!/);
@@ -114,7 +114,7 @@ export const FLOWS: ServerFlow[] = [
     title: 'the script gets the body, PATH_INFO, Authorization and CGI_SESSION_DIR',
     async run(t, server) {
       const body = 'x'.repeat(200_000);
-      const response = await fetch(server.url('/cgi-bin/probe.cgi/extra/path?case=echo'), {
+      const response = await fetchOnce(server.url('/cgi-bin/probe.cgi/extra/path?case=echo'), {
         method: 'POST',
         headers: { authorization: 'Basic dXNlcjpwYXNz', 'content-type': 'text/plain' },
         body,
@@ -138,7 +138,7 @@ export const FLOWS: ServerFlow[] = [
     heavy: true,
     async run(t, server) {
       const responses = await Promise.all(Array.from({ length: 100 }, async (_, i) => {
-        const response = await fetch(server.url(`/cgi-bin/hello.cgi?name=n${i}`));
+        const response = await fetchOnce(server.url(`/cgi-bin/hello.cgi?name=n${i}`));
         return { status: response.status, text: await response.text() };
       }));
       const good = responses.filter((r, i) => r.status === 200 && r.text.includes(`Hello, n${i}!`)).length;
