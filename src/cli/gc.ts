@@ -2,7 +2,7 @@
 // held are in use and are left alone.
 
 import { sweepSessions } from '../session/gc.js';
-import { COMMON_HELP, parseSessionArgs, storeFor } from './options.js';
+import { COMMON_HELP, readSessionArgs, storeFor } from './options.js';
 
 const HELP = `usage: cgi-shim gc [options]
 
@@ -13,17 +13,8 @@ ${COMMON_HELP}`;
 
 /** Runs the command; resolves with the exit status. */
 export async function main(args: string[]): Promise<number> {
-  let options;
-  try {
-    options = parseSessionArgs(args, process.env);
-  } catch (error) {
-    process.stderr.write(`cgi-shim gc: ${(error as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (options.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const options = readSessionArgs('gc', args, HELP);
+  if (typeof options === 'number') return options;
   const result = await sweepSessions(storeFor(options), { ...options, now: Date.now() });
   process.stdout.write(`examined ${result.examined}, removed ${result.removed} expired, ` +
     `skipped ${result.locked} locked, removed ${result.leftovers} leftovers (${options.dir})\n`);

@@ -53,3 +53,22 @@ export function parseSessionArgs(args: string[], env: Readonly<Record<string, st
 export function storeFor(options: SessionCommandOptions): FileSessionStore {
   return new FileSessionStore({ dir: options.dir, staleMs: options.staleMs });
 }
+
+/**
+ * Parses a session command's arguments, answering `--help` and usage errors itself: resolves with
+ * the options, or with the exit status when the command has nothing more to do.
+ */
+export function readSessionArgs(command: string, args: string[], help: string): SessionCommandOptions | number {
+  let options: SessionCommandOptions;
+  try {
+    options = parseSessionArgs(args, process.env);
+  } catch (error) {
+    process.stderr.write(`cgi-shim ${command}: ${(error as Error).message}\n\n${help}`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  return options;
+}

@@ -4,7 +4,7 @@
 import { isExpired } from '../session/gc.js';
 import { isSessionId } from '../session/id.js';
 import type { FileSessionStore } from '../session/file-store.js';
-import { COMMON_HELP, parseSessionArgs, storeFor, type SessionCommandOptions } from './options.js';
+import { COMMON_HELP, readSessionArgs, storeFor, type SessionCommandOptions } from './options.js';
 
 const HELP = `usage: cgi-shim sessions list | show <id> | delete <id> [options]
 
@@ -16,16 +16,8 @@ ${COMMON_HELP}`;
 
 /** Runs the command; resolves with the exit status. */
 export async function main(args: string[]): Promise<number> {
-  let options;
-  try {
-    options = parseSessionArgs(args, process.env);
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
-  if (options.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const options = readSessionArgs('sessions', args, HELP);
+  if (typeof options === 'number') return options;
   const [action, id, ...rest] = options.positional;
   if (rest.length > 0) return usageError(`unexpected argument ${rest[0]}`);
   const store = storeFor(options);
