@@ -7,7 +7,13 @@
 
 import { build } from 'esbuild';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { withCodeCache } from './code-cache.js';
+
+const require = createRequire(import.meta.url);
+const standIns = fileURLToPath(new URL('stand-ins/', import.meta.url));
 
 /** The Node a built script runs with: CGI_NODE, else the Node running the build. */
 export function shebangNode() {
@@ -16,16 +22,53 @@ export function shebangNode() {
   return node;
 }
 
-/** Gives signal-exit (and only it) a minimal `assert` with the one function it calls. */
-const signalExitAssert = {
-  name: 'signal-exit-assert',
+/** Gives proper-lockfile (and only it) a stand-in for signal-exit: see stand-ins/signal-exit.cjs. */
+const signalExitStandIn = {
+  name: 'signal-exit-stand-in',
   setup(b) {
-    b.onResolve({ filter: /^assert$/ }, (args) =>
-      /[\\/]signal-exit[\\/]/.test(args.importer) ? { path: 'assert', namespace: 'signal-exit-assert' } : undefined);
-    b.onLoad({ filter: /.*/, namespace: 'signal-exit-assert' }, () => ({
-      contents: 'exports.equal = (a, b, message) => { if (a != b) throw new TypeError(message); };',
-      loader: 'js',
-    }));
+    b.onResolve({ filter: /^signal-exit$/ }, (args) =>
+      /[\\/]proper-lockfile[\\/]/.test(args.importer) ? { path: join(standIns, 'signal-exit.cjs') } : undefined);
+  },
+};
+
+/** busboy bundled on its own, once per build: the text of a CommonJS module. */
+let busboySource;
+
+/**
+ * Puts busboy in every bundle as a string, compiled only when a multipart body arrives. Every
+ * script carries it (request.ts → forms.ts), and as code its 23 KB cost every request ~0.6 ms of
+ * parsing, measured in hello.cgi; a string literal is only scanned. forms.ts imports it lazily, so
+ * the `new Function` below runs on the first multipart form and never otherwise.
+ */
+const lazyBusboy = {
+  name: 'lazy-busboy',
+  setup(b) {
+    b.onResolve({ filter: /^busboy$/ }, () => ({ path: 'busboy', namespace: 'lazy-busboy' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-busboy' }, async () => {
+      busboySource ??= build({
+        entryPoints: [require.resolve('busboy')], bundle: true, platform: 'node', format: 'cjs', target: 'node20',
+        minify: true, legalComments: 'none', write: false, logLevel: 'warning',
+      }).then((result) => result.outputFiles[0].text);
+      const source = `${await busboySource}//# sourceURL=busboy.js\n`;
+      return {
+        contents: `new Function('require', 'module', 'exports', ${JSON.stringify(source)})(require, module, exports);\n`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/**
+ * Turns `await import('node:crypto')` (and any dynamic import of a built-in) into require():
+ * import() in a CommonJS file starts Node's ES module loader, a dozen more internal modules
+ * (~3 ms), for a module that require() gives at once. (It would also fail inside the vm.Script
+ * of the code cache, which has no callback for import().)
+ */
+const requireBuiltins = {
+  name: 'require-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'require-builtin' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'require-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});\n`, loader: 'js' }));
   },
 };
 
@@ -38,7 +81,7 @@ const signalExitAssert = {
  */
 export async function bundleScripts(entries, outdir) {
   await mkdir(outdir, { recursive: true });
-  await build({
+  const result = await build({
     entryPoints: entries,
     outdir,
     outExtension: { '.js': '.cgi' },
@@ -48,16 +91,19 @@ export async function bundleScripts(entries, outdir) {
     target: 'node20',
     minify: true,
     legalComments: 'none',
-    banner: { js: `#!${shebangNode()}` },
+    write: false,
     // Start-up costs measured in counter.cgi (every request is a new process):
     // - proper-lockfile requires graceful-fs (node:stream, node:util…, ~4 ms) but never uses it:
     //   src/session/lock.ts always passes its own `fs`.
-    // - signal-exit requires node:assert (~5 ms: it builds process.stderr and util's colours) for
-    //   one `assert.equal` on its argument; a two-line stand-in does that check.
+    // - signal-exit (proper-lockfile's) required node:assert (~5 ms) and listens on ~20 signals;
+    //   a stand-in does what proper-lockfile needs of it: see signalExitStandIn.
+    // - busboy is kept as a string until a multipart form arrives: see lazyBusboy.
     alias: { 'graceful-fs': 'node:fs' },
-    plugins: [signalExitAssert],
+    plugins: [signalExitStandIn, lazyBusboy, requireBuiltins],
     logLevel: 'warning',
   });
+  // Each file: the shebang, then the bundle inside the code-cache loader (see code-cache.js).
+  await Promise.all(result.outputFiles.map((file) => writeFile(file.path, withCodeCache(`#!${shebangNode()}`, file.text))));
   await writeFile(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
   const written = entries.map((entry) => join(outdir, `${basename(entry, '.ts')}.cgi`));
   await Promise.all(written.map((file) => chmod(file, 0o755)));

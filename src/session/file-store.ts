@@ -1,6 +1,6 @@
 // The file store: one JSON file `<id>.json` per session in one folder (mode 0700, files 0600).
-// Writes go to a temporary file in the same folder, are flushed, and renamed over the old file,
-// so a process killed at any instant leaves the old session or the new one, never a torn file.
+// Writes go to a temporary file in the same folder and are renamed over the old file, so a
+// process killed at any instant leaves the old session or the new one, never a torn file.
 
 // Synchronous file calls on purpose, as in ../stdio.ts: a CGI process serves one request, so
 // blocking costs nothing, while node:fs/promises would add ~2 ms of loading to every request.
@@ -25,6 +25,16 @@ export interface FileStoreOptions extends LockTiming {
   maxDataBytes?: number;
   /** Where diagnostics go (one line each). @default stderr */
   log?: (line: string) => void;
+  /**
+   * Flush every save to the disk before answering (fsync the file, and the folder after the
+   * rename), so that it survives a power cut or a kernel crash. Without it, a killed process
+   * still leaves the old or the new session (the rename is atomic), but a power cut may undo the
+   * last saves, or, on filesystems other than ext4, leave an empty file, which reads as no
+   * session. Off by default, as in PHP's and Perl's session files: the two flushes cost 1–15 ms
+   * per request on a busy disk, more than the rest of a session request (BENCHMARKS.md).
+   * @default false
+   */
+  durable?: boolean;
 }
 
 const FORMAT_VERSION = 1;
@@ -47,6 +57,8 @@ export class FileSessionStore implements SessionStore {
   readonly maxDataBytes: number;
   /** Lock timing, defaults filled in. */
   readonly timing: ResolvedLockTiming;
+  /** Whether saves are flushed to the disk (option `durable`). */
+  readonly durable: boolean;
   readonly #log: (line: string) => void;
   #dirReady = false;
 
@@ -57,6 +69,8 @@ export class FileSessionStore implements SessionStore {
     this.dir = options.dir;
     this.maxDataBytes = maxDataBytes;
     this.timing = resolveLockTiming(options);
+    if (options.durable !== undefined && typeof options.durable !== 'boolean') throw new TypeError(`option durable is invalid: ${String(options.durable)}`);
+    this.durable = options.durable ?? false;
     this.#log = options.log ?? ((line) => writeAll(2, `${line}\n`));
   }
 
@@ -97,13 +111,13 @@ export class FileSessionStore implements SessionStore {
       const fd = openSync(temp, CREATE_FLAGS, 0o600);
       try {
         writeFileSync(fd, text);
-        fsyncSync(fd); // The bytes are on disk before the name points at them.
+        if (this.durable) fsyncSync(fd); // The bytes are on disk before the name points at them.
       } finally {
         closeSync(fd);
       }
       if (lock !== undefined) await lock.assertHeld();
       renameSync(temp, file);
-      this.#syncDir(); // The rename itself survives a power cut.
+      if (this.durable) this.#syncDir(); // The rename itself survives a power cut.
     } catch (error) {
       try {
         unlinkSync(temp);

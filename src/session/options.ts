@@ -42,6 +42,9 @@ export interface SessionOptions extends LockTiming {
   gcMaxSessions?: number;
   /** Largest session data in bytes of JSON (file store). @default 65536 */
   maxDataBytes?: number;
+  /** Flush every save to the disk, so it survives a power cut (file store; see
+   * `FileStoreOptions.durable` for what is kept without it and what it costs). @default false */
+  durable?: boolean;
   /** The clock, ms since the epoch. For tests. @default Date.now */
   now?: () => number;
   /** Where diagnostics go (an unreadable session file, a lost lock), one line each. @default stderr */
@@ -83,6 +86,7 @@ export function resolveSettings(request: CgiRequest, options: SessionOptions): S
     log,
     dir: options.dir ?? resolveSessionDir(request.env, process.argv[1]), // The running script's file.
     maxDataBytes: options.maxDataBytes,
+    durable: options.durable,
     ...timing,
   });
   return {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { CgiError } from '../../src/errors.js';
 import { FileSessionStore, parseRecord } from '../../src/session/file-store.js';
@@ -178,4 +179,42 @@ test('FileSessionStore.write that fails at the rename reports ESESSIONSTORE and 
   t.is((error as CgiError).code, 'ESESSIONSTORE');
   t.regex(error!.message, /cannot save session file .*\.json: (EISDIR|ENOTEMPTY|EEXIST)/);
   t.deepEqual(await readdir(dir), [`${id}.json`]);
+});
+
+/** Counts fsync calls made by code that imported `fsyncSync` from node:fs while `body` runs. */
+async function countFsyncs(body: () => Promise<void>): Promise<number> {
+  const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
+  const real = fs.fsyncSync;
+  let calls = 0;
+  fs.fsyncSync = (fd) => { calls++; real(fd); };
+  syncBuiltinESMExports(); // ES modules' named imports of node:fs see the counting one.
+  try {
+    await body();
+  } finally {
+    fs.fsyncSync = real;
+    syncBuiltinESMExports();
+  }
+  return calls;
+}
+
+test.serial('FileSessionStore with durable: true fsyncs the file and the folder on each save', async (t) => {
+  const { store } = quietStore(join(await tempDir(), 'sessions'), { durable: true });
+  const id = await createSessionId();
+  t.is(await countFsyncs(() => store.write(id, record({ a: 1 }))), 2);
+  t.deepEqual({ ...(await store.read(id))?.data }, { a: 1 });
+});
+
+test.serial('FileSessionStore by default saves without fsync, still whole', async (t) => {
+  const dir = join(await tempDir(), 'sessions');
+  const { store } = quietStore(dir);
+  const id = await createSessionId();
+  t.is(await countFsyncs(() => store.write(id, record({ a: 2 }))), 0);
+  t.deepEqual({ ...(await store.read(id))?.data }, { a: 2 });
+  t.deepEqual((await readdir(dir)).filter((name) => name.endsWith('.tmp')), []);
+});
+
+test('FileSessionStore refuses a durable option that is not a boolean', async (t) => {
+  const dir = join(await tempDir(), 'sessions');
+  // @ts-expect-error: the wrong type on purpose.
+  t.throws(() => new FileSessionStore({ dir, durable: 'yes' }), { instanceOf: TypeError, message: /option durable/ });
 });

@@ -1,0 +1,128 @@
+// `npm run bench`: runs the benchmark sections and writes BENCHMARKS.md. Not part of `npm test`:
+// numbers are reported and compared with the goals of issue 6, never asserted.
+// Usage: npm run bench [-- --runs 40 --seconds 10] [-- section ...]
+//   sections: startup (with sizes), apache, contention, scale
+
+import { execSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { benchApache } from './apache.js';
+import { benchContention } from './contention.js';
+import { ensurePackages } from './lib.js';
+import { benchScale } from './scale.js';
+import { benchStartup } from './startup.js';
+
+/** What was done for start-up, and what was measured, kept with the numbers it explains. */
+const SPEED_NOTES = `## What makes the scripts start fast (issue 6)
+
+Measured with \`node --cpu-prof\`, \`--log-function-events\`, strace and in-process timestamps
+(main module start → first byte of output), medians of 25–60 interleaved runs, Node 20.20:
+
+| change | where | before → after |
+|---|---|---|
+| V8 code cache kept between requests (a hand-made \`module.enableCompileCache\` for Node 20) | scripts/code-cache.js | counter.cgi: loading and running to the session 5.6 → 1.1 ms; hello.cgi 3.1 → 2.4 ms |
+| busboy kept as a string, compiled on the first multipart form | scripts/bundle.js (lazyBusboy) | hello.cgi −0.4 to −0.7 ms (23 KB less to parse); counts when the cache is off |
+| proper-lockfile's signal-exit replaced by a stand-in on SIGTERM/SIGINT/SIGHUP and exit | scripts/stand-ins/signal-exit.cjs | counter.cgi −0.8 ms (15 fewer signal handles to set up and take down) |
+| \`import('node:crypto')\` bundled as require() | scripts/bundle.js (requireBuiltins) | a first visit no longer starts the ES module loader (12 internal modules) |
+| session saves without fsync unless \`durable: true\` (as PHP and Perl) | src/session/file-store.ts | counter.cgi −1 to −11 ms: the two fsyncs took 1.2 ms on an idle disk, 11 ms median while other jobs wrote |
+
+Before these changes the start-up table read: hello.cgi 1.08–1.14 × the floor, counter.cgi
+1.34–1.45 ×, questionnaire.cgi 1.43 × (same machine, same method, several runs).
+
+Tried or considered and left out:
+- \`module.enableCompileCache()\` does not exist before Node 22.1; the loader above does the same
+  with \`vm.Script\`'s \`cachedData\` on Node 20 and later, so adding the call would compile twice.
+- A start-up snapshot (\`--snapshot-blob\`): the blob is a second file beside the script (a built
+  script must run copied alone), it must be rebuilt for every Node binary, a shebang can pass only
+  one argument, and user code in a snapshot cannot hold open handles or read the environment at
+  build time — all for what the code cache already gives.
+- Splitting busboy or the session code into chunks with esbuild: splitting needs ESM output and
+  several files; the string above is the one-file equivalent.
+- Everything a request does not need was already behind \`await import()\` (sessions, CSRF,
+  signing, passwords, crypto).
+`;
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const distDir = join(root, 'dist', 'cgi-bin');
+const { values, positionals } = parseArgs({
+  options: { runs: { type: 'string', default: '40' }, seconds: { type: 'string', default: '10' } },
+  allowPositionals: true,
+});
+const runs = Number(values.runs);
+const seconds = Number(values.seconds);
+
+/** One line per goal of issue 6: text, and whether it is met (undefined: not measured this run). */
+const goals: Array<[string, boolean | undefined]> = [];
+const SECTIONS: Record<string, () => Promise<string>> = {
+  async startup() {
+    const r = await benchStartup({ distDir, runs });
+    goals.push([`hello.cgi within 10 % of the floor (${r.ratio('hello.cgi').toFixed(3)}×)`, r.ratio('hello.cgi') <= 1.1]);
+    goals.push([`counter.cgi within 20 % of the floor (${r.ratio('counter.cgi').toFixed(3)}×)`, r.ratio('counter.cgi') <= 1.2]);
+    goals.push([`peak memory within 10 MiB of the floor (worst ${r.worstExtraMiB.toFixed(1)} MiB)`, r.worstExtraMiB <= 10]);
+    return r.markdown;
+  },
+  async apache() {
+    const r = await benchApache({ distDir, seconds, rounds: 2, connections: 8 });
+    const hello = r.rps.get('hello.cgi')!;
+    for (const [name, rps] of r.rps) {
+      if (!name.startsWith('counter.cgi')) continue;
+      const which = name.replace(/^counter\.cgi \([^)]*\), /, '');
+      goals.push([`under Apache, counter.cgi (${which}) at least 85 % of hello.cgi's req/s (${((rps / hello) * 100).toFixed(0)} %)`, rps / hello >= 0.85]);
+    }
+    return r.markdown;
+  },
+  async contention() {
+    const r = await benchContention({ distDir });
+    goals.push(['contention: every count exact at N = 200 (and 10, 50)', r.exact]);
+    return r.markdown;
+  },
+  async scale() {
+    const r = await benchScale({ root, distDir, runs });
+    goals.push([`scale: 100,000 sessions cost counter.cgi under 5 % (${((r.ratio - 1) * 100).toFixed(1)} %, worse of median and mean)`, r.ratio < 1.05]);
+    return r.markdown;
+  },
+};
+const chosen = positionals.length ? positionals : Object.keys(SECTIONS);
+for (const name of chosen) if (!(name in SECTIONS)) throw new Error(`bench: unknown section ${name}; known: ${Object.keys(SECTIONS).join(', ')}`);
+
+const needs: Record<string, string> = { time: '/usr/bin/time' };
+if (chosen.includes('apache')) Object.assign(needs, { wrk: '/usr/bin/wrk', 'php-cgi': '/usr/bin/php-cgi', 'libcgi-session-perl': '/usr/share/perl5/CGI/Session.pm', apache2: '/usr/sbin/apache2' });
+const missing = ensurePackages(needs);
+if (missing.some((pkg) => pkg !== 'time')) throw new Error(`bench: cannot run without ${missing.join(', ')}`);
+
+const started = Date.now();
+execSync('npm run build', { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+const parts: string[] = [];
+for (const name of chosen) {
+  process.stderr.write(`bench: ${name}…\n`);
+  const sectionStart = Date.now();
+  parts.push(await SECTIONS[name]!());
+  process.stderr.write(`bench: ${name} took ${((Date.now() - sectionStart) / 1000).toFixed(0)} s\n`);
+}
+const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
+  `${execSync('uname -sr').toString().trim()}, Node ${process.version}`;
+const goalLines = goals.map(([text, met]) => `- ${met === undefined ? '?' : met ? 'met' : '**not met**'}: ${text}`);
+const report = `# Benchmarks
+
+Measured ${new Date().toISOString().replace(/:\d\d\.\d+Z$/, ' UTC').replace('T', ' ')} on ${machine},
+load average at the end ${execSync('cat /proc/loadavg').toString().split(' ').slice(0, 3).join(' ')} (a shared machine: the
+ratios, measured side by side, mean more than the absolute times). The run took ${minutes} min.
+
+Reproduce with \`npm run bench\` (all sections; as root it installs what is missing with apt-get:
+wrk, php-cgi, libcgi-session-perl, time). One section: \`npm run bench -- startup\` (sections:
+${Object.keys(SECTIONS).join(', ')}); more samples: \`npm run bench -- --runs 80 --seconds 20\`.
+Every figure is a median of repeated runs, and every ratio is against a baseline measured in the
+same run, side by side.
+
+## Goals (issue 6)
+
+${goalLines.join('\n')}
+
+${parts.join('\n')}
+${SPEED_NOTES}`;
+writeFileSync(join(root, 'BENCHMARKS.md'), report);
+process.stdout.write(report);
