@@ -27,7 +27,7 @@ Measured with \`node --cpu-prof\`, \`--log-function-events\`, strace and in-proc
 | busboy kept as a string, compiled on the first multipart form | scripts/bundle.js (lazyBusboy) | hello.cgi −0.4 to −0.7 ms (23 KB less to parse); counts when the cache is off |
 | proper-lockfile's signal-exit replaced by a stand-in on SIGTERM/SIGINT/SIGHUP and exit | scripts/stand-ins/signal-exit.cjs | counter.cgi −0.8 ms (15 fewer signal handles to set up and take down) |
 | \`import('node:crypto')\` bundled as require() | scripts/bundle.js (requireBuiltins) | a first visit no longer starts the ES module loader (12 internal modules) |
-| session saves without fsync unless \`durable: true\` (as PHP and Perl) | src/session/file-store.ts | counter.cgi −1 to −11 ms: the two fsyncs took 1.2 ms on an idle disk, 11 ms median while other jobs wrote |
+| an option to save sessions without fsync, \`durable: false\` (as PHP and Perl do); the default stays durable, as issue 3 requires | src/session/file-store.ts | counter.cgi −1 to −11 ms with it: the two fsyncs take 1.2 ms on an idle disk, 11 ms median while other jobs write |
 
 Before these changes the start-up table read: hello.cgi 1.08–1.14 × the floor, counter.cgi
 1.34–1.45 ×, questionnaire.cgi 1.43 × (same machine, same method, several runs).

@@ -30,9 +30,10 @@ export interface FileStoreOptions extends LockTiming {
    * rename), so that it survives a power cut or a kernel crash. Without it, a killed process
    * still leaves the old or the new session (the rename is atomic), but a power cut may undo the
    * last saves, or, on filesystems other than ext4, leave an empty file, which reads as no
-   * session. Off by default, as in PHP's and Perl's session files: the two flushes cost 1–15 ms
-   * per request on a busy disk, more than the rest of a session request (BENCHMARKS.md).
-   * @default false
+   * session. On by default: a session is promised never to be lost once its request was
+   * answered. PHP's and Perl's session files do without it; `false` does the same, saving the two
+   * flushes' 1–15 ms per request on a busy disk (BENCHMARKS.md) at the price of that promise.
+   * @default true
    */
   durable?: boolean;
 }
@@ -70,7 +71,7 @@ export class FileSessionStore implements SessionStore {
     this.maxDataBytes = maxDataBytes;
     this.timing = resolveLockTiming(options);
     if (options.durable !== undefined && typeof options.durable !== 'boolean') throw new TypeError(`option durable is invalid: ${String(options.durable)}`);
-    this.durable = options.durable ?? false;
+    this.durable = options.durable ?? true;
     this.#log = options.log ?? ((line) => writeAll(2, `${line}\n`));
   }
 

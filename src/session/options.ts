@@ -43,7 +43,7 @@ export interface SessionOptions extends LockTiming {
   /** Largest session data in bytes of JSON (file store). @default 65536 */
   maxDataBytes?: number;
   /** Flush every save to the disk, so it survives a power cut (file store; see
-   * `FileStoreOptions.durable` for what is kept without it and what it costs). @default false */
+   * `FileStoreOptions.durable` for what is kept without it and what it saves). @default true */
   durable?: boolean;
   /** The clock, ms since the epoch. For tests. @default Date.now */
   now?: () => number;
