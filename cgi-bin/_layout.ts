@@ -11,12 +11,12 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;t
 .error{background:#fff0f0;border-left:4px solid #c44;padding:.5rem .8rem}
 nav{margin-bottom:1rem}`);
 
-/** A whole demo page around `body`. */
-export function page(title: string, body: SafeHtml): SafeHtml {
+/** A whole demo page around `body`; `isIndex` leaves out the link to the index itself. */
+export function page(title: string, body: SafeHtml, isIndex = false): SafeHtml {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>${title}</title><style>${STYLE}</style></head>
-<body><nav><a href="index.cgi">← all demos</a></nav>
+<body>${isIndex ? '' : html`<nav><a href="index.cgi">← all demos</a></nav>`}
 <h1>${title}</h1>
 ${body}
 </body></html>

@@ -21,5 +21,5 @@ run((_request, response) => {
 Open your browser's developer tools (Network tab) to watch the headers go back and forth.</p>
 <ul id="demos">
 ${DEMOS.map(([script, title, about]) => html`<li><a href="${script}">${title}</a>: ${about}</li>\n`)}
-</ul>`));
+</ul>`, true));
 });
