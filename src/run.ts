@@ -133,7 +133,9 @@ function drainQuietly(request: CgiRequest | undefined): void {
 /** One line (plus the stack) per failure, naming the request, for the web server's error log. */
 function logError(err: ByteSink, env: CgiEnv, error: unknown): void {
   const query = env.QUERY_STRING ? `?${env.QUERY_STRING}` : '';
-  const line = `${env.REQUEST_METHOD ?? 'GET'} ${env.SCRIPT_NAME ?? ''}${env.PATH_INFO ?? ''}${query}`;
+  // PATH_INFO arrives decoded: a client's %0A would otherwise start a forged line in the log.
+  const line = `${env.REQUEST_METHOD ?? 'GET'} ${env.SCRIPT_NAME ?? ''}${env.PATH_INFO ?? ''}${query}`
+    .replace(/[\x00-\x1f\x7f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
   let text = `cgi-shim: ${line}: ${describe(error)}`;
   if (text.length > MAX_LOG_CHARS) text = `${text.slice(0, MAX_LOG_CHARS)}… (cut)`;
   try {

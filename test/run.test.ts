@@ -143,3 +143,11 @@ test('run answers 400 when an unread body is truncated, and nothing is committed
   t.is(result.response.status, 400);
   t.deepEqual(calls, [false]);
 });
+
+test('run escapes control characters of the request line in the log, so a client cannot forge lines', async (t) => {
+  const result = await invoke(() => { throw new Error('boom'); }, {
+    env: { REQUEST_METHOD: 'GET', SCRIPT_NAME: '/cgi-bin/t.cgi', PATH_INFO: '/x\ncgi-shim: GET /admin: forged\r' },
+  });
+  t.regex(result.stderr, /^cgi-shim: GET \/cgi-bin\/t\.cgi\/x\\x0acgi-shim: GET \/admin: forged\\x0d: Error: boom\n/);
+  t.is(result.stderr.split('\n').filter((l) => l.startsWith('cgi-shim:')).length, 1);
+});
