@@ -47,6 +47,21 @@ test('acquireLock takes over a stale lock left by a dead process', async (t) => 
   await lock.release();
 });
 
+test('a held lock is kept fresh, so it is never taken over as stale while its holder lives', async (t) => {
+  const file = join(await tempDir(), 'x.json');
+  const timing = resolveLockTiming({ staleMs: 2000, updateMs: 1000, waitMs: 0 });
+  const lock = await acquireLock(file, timing, quiet);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 2600)); // Past staleMs: only refreshes keep it.
+    const error = await t.throwsAsync(acquireLock(file, timing, quiet), { instanceOf: CgiError });
+    t.is((error as CgiError).code, 'ESESSIONLOCKED');
+    t.false(lock.compromised);
+    await t.notThrowsAsync(lock.assertHeld());
+  } finally {
+    await lock.release();
+  }
+});
+
 test('assertHeld fails with ESESSIONLOCKLOST when the lock directory was replaced', async (t) => {
   const file = join(await tempDir(), 'x.json');
   const lines: string[] = [];
