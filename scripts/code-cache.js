@@ -30,9 +30,20 @@ export function withCodeCache(shebang, body) {
   return `${shebang}
 "use strict";
 // Runs the code below with V8's code cache (see scripts/code-cache.js of node-cgi-shim).
-const SOURCE = ${JSON.stringify(source)};
+const SOURCE = ${asciiJson(source)};
 (${loader.toString()})(${JSON.stringify(key)}, SOURCE, exports, require, module, __filename, __dirname);
 `;
+}
+
+/**
+ * A string as a JavaScript string literal of ASCII only: any other character as a \u escape.
+ * Node reads a file holding even one other character (a "←" in a page's text, say) as a two-byte
+ * string, on a slower path, and V8 then scans the whole literal as two-byte text. Measured on
+ * counter.cgi: 0.4 ms less whole-process time (median of 300 paired runs).
+ * @param {string} text
+ */
+function asciiJson(text) {
+  return JSON.stringify(text).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /* The loader, copied into each script as it is written here: plain ES2022, no outer names. */

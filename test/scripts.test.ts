@@ -1,6 +1,6 @@
 // Built scripts run as a web server runs them: child processes with a CGI environment.
 import test from 'ava';
-import { chmod, copyFile, mkdtemp, readdir } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST_CGI_BIN, runScript } from './helpers/cgi.js';
@@ -17,6 +17,16 @@ test('a built script runs copied alone into an empty folder', async (t) => {
   t.is(run.code, 0, run.stderr);
   t.is(run.response.status, 200);
   t.regex(run.response.text, /<td>session<\/td><td>12345<\/td>/);
+});
+
+test('a built script is ASCII only, and prints its non-ASCII text intact', async (t) => {
+  // counter.cgi's page links back with "← all demos".
+  const file = join(DIST_CGI_BIN, 'counter.cgi');
+  const bytes = await readFile(file);
+  t.true(bytes.every((byte) => byte < 0x80), 'a byte over 0x7f in the built file');
+  const run = await runScript(file, { env: { CGI_SESSION_DIR: await mkdtemp(join(tmpdir(), 'cgi-shim-ascii-')) } });
+  t.is(run.code, 0, run.stderr);
+  t.true(run.response.text.includes('\u2190 all demos'));
 });
 
 test('a multi-megabyte body reaches the pipe whole', async (t) => {
