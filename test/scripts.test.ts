@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DIST_CGI_BIN, runScript } from './helpers/cgi.js';
 import { buildFixtures } from './helpers/fixtures.js';
 
-const fixtures = buildFixtures('big-output', 'echo-body', 'failures');
+const fixtures = buildFixtures('after-response', 'big-output', 'echo-body', 'failures');
 
 test('a built script runs copied alone into an empty folder', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'cgi-shim-alone-'));
@@ -95,6 +95,13 @@ test('an error thrown from a timer still gives a 500 page', async (t) => {
   const run = await runScript(join(await fixtures, 'failures.cgi'), { env: { QUERY_STRING: 'mode=timer' } });
   t.is(run.response.status, 500);
   t.regex(run.stderr, /thrown from a timer/);
+});
+
+test('work a script leaves after its response still finishes before the process ends', async (t) => {
+  const run = await runScript(join(await fixtures, 'after-response.cgi'));
+  t.is(run.code, 0, run.stderr);
+  t.is(run.response.text, 'fine');
+  t.is(run.stderr, 'timer done\nbeforeExit work done\nexit listener ran with 0\n');
 });
 
 test('a handler that never settles gives a 500 page instead of no output', async (t) => {
