@@ -32,6 +32,7 @@ paired whole-process runs (\`npm run bench:compare\`), Node 20.20:
 | \`import('node:crypto')\` bundled as require() | scripts/bundle.js (requireBuiltins) | a first visit no longer starts the ES module loader (12 internal modules) |
 | proper-lockfile's synchronous API for session locks (its asynchronous one hops through callbacks, nextTick and promises at each step) | src/session/lock.ts | counter.cgi −1.2 ms (250 paired runs, 95% interval −1.6 to −0.9 ms; 5 M fewer instructions) |
 | non-ASCII text in a bundle written as \\u escapes (one "←" made Node read the whole file as two-byte text) | scripts/code-cache.js | counter.cgi −0.4 ms (300 paired runs, 95% interval −0.8 to +0.05 ms) |
+| the bundle's text in the file cut into string literals of 32 Ki characters (V8 compiles one literal of over 64 Ki markedly slower) | scripts/code-cache.js | counter.cgi −1.0 ms (200 paired runs, 95% interval −1.5 to −0.5 ms); scripts under 64 KB unchanged |
 | a script ends as soon as its response is out and its event loop is empty, skipping Node's teardown of the idle process ('exit' listeners still run) | src/run.ts (exitWhenIdle) | hello.cgi −1.6 ms (200 paired runs, 95% interval −2.6 to −0.7 ms); counter.cgi −0.6 ms (−1.4 to +0.2) |
 | an option to save sessions without fsync, \`durable: false\` (as PHP and Perl do); the default stays durable, as issue 3 requires | src/session/file-store.ts | counter.cgi −1 to −11 ms with it: the two fsyncs take 1.2 ms on an idle disk, 11 ms median while other jobs write |
 

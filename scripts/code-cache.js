@@ -30,9 +30,26 @@ export function withCodeCache(shebang, body) {
   return `${shebang}
 "use strict";
 // Runs the code below with V8's code cache (see scripts/code-cache.js of node-cgi-shim).
-const SOURCE = ${asciiJson(source)};
+const SOURCE = ${sourceLiteral(source)};
 (${loader.toString()})(${JSON.stringify(key)}, SOURCE, exports, require, module, __filename, __dirname);
 `;
+}
+
+/** Characters per string literal: see sourceLiteral. */
+const CHUNK = 32 * 1024;
+
+/**
+ * The bundle as a JavaScript expression: string literals of at most CHUNK characters joined with
+ * `+` (V8 joins them at run time in a few microseconds). V8 compiles a single literal of more
+ * than 64 Ki characters markedly slower: on Node 20, 0.74 ms for 60 Ki and 1.2 ms for 65 Ki, a
+ * step, not a slope. Measured on counter.cgi (68 Ki): 1.0 ms less whole-process time (200 paired
+ * runs, 95% interval 0.5–1.5 ms).
+ * @param {string} text
+ */
+function sourceLiteral(text) {
+  const parts = [];
+  for (let i = 0; i < text.length; i += CHUNK) parts.push(asciiJson(text.slice(i, i + CHUNK)));
+  return parts.length === 0 ? '""' : parts.join(' +\n');
 }
 
 /**
