@@ -27,7 +27,8 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  * parsed only when first asked for.
  */
 export class CgiRequest {
-  /** The meta-variables this request was built from, less `HTTP_PROXY` (httpoxy). */
+  /** The meta-variables this request was built from, less `HTTP_PROXY` (httpoxy). In a CGI
+   * process run by {@link run}, that is `process.env` itself. */
   readonly env: CgiEnv;
   /** `REQUEST_METHOD`; `GET` when unset, as in a shell run. */
   readonly method: string;
@@ -41,8 +42,6 @@ export class CgiRequest {
   readonly https: boolean;
   /** `REMOTE_ADDR`, the client's (or last proxy's) address. */
   readonly remoteAddr: string;
-  /** Request headers by lower-case name, recovered from `HTTP_*`, `CONTENT_TYPE`, `CONTENT_LENGTH`. */
-  readonly headers: ReadonlyMap<string, string>;
   /** `CONTENT_LENGTH` in bytes; 0 when absent, which means no body (RFC 3875 §4.1.2). */
   readonly contentLength: number;
   /** `CONTENT_TYPE`, if the request has one. */
@@ -52,6 +51,7 @@ export class CgiRequest {
   readonly #formOptions: FormOptions | undefined;
   #query: URLSearchParams | undefined;
   #cookies: Record<string, string> | undefined;
+  #headers: ReadonlyMap<string, string> | undefined;
   #body: Buffer | undefined;
   #bodyRead = false;
 
@@ -64,11 +64,17 @@ export class CgiRequest {
     this.queryString = env.QUERY_STRING ?? '';
     this.https = /^(on|1)$/i.test(env.HTTPS ?? '');
     this.remoteAddr = env.REMOTE_ADDR ?? '';
-    this.headers = headersFromEnv(env);
     this.contentLength = contentLength;
     this.contentType = env.CONTENT_TYPE || undefined;
     this.#source = source;
     this.#formOptions = formOptions;
+  }
+
+  /** Request headers by lower-case name, recovered from `HTTP_*`, `CONTENT_TYPE`, `CONTENT_LENGTH`. */
+  get headers(): ReadonlyMap<string, string> {
+    // Built on first use: it walks the whole environment, and most scripts never ask.
+    this.#headers ??= headersFromEnv(this.env);
+    return this.#headers;
   }
 
   /** The query string's parameters (repeated names kept, in order). */
@@ -148,7 +154,10 @@ export function requestFromEnv(env: CgiEnv, source: ByteSource, options: Request
   if (contentLength > maxBodyBytes) {
     throw new HttpError(413, `The request body is ${contentLength} bytes; the limit is ${maxBodyBytes}.`);
   }
-  const { HTTP_PROXY: _proxy, ...safeEnv } = env;
+  // httpoxy: a client's `Proxy:` header must not reach the script as HTTP_PROXY. run() has
+  // deleted it from a CGI process's environment already, which is then used as it is: a copy of
+  // process.env asks Node's C++ side for every variable (0.2 ms of each request).
+  const safeEnv = env === process.env && env.HTTP_PROXY === undefined ? env : withoutProxy(env);
   return new CgiRequest(safeEnv, source, contentLength, options.form);
 }
 
@@ -158,6 +167,11 @@ function parseContentLength(value: string | undefined): number {
   if (!DIGITS.test(trimmed)) throw new HttpError(400, 'The Content-Length of the request is malformed.');
   // Digits too many for a safe integer are larger than any limit: Infinity answers 413.
   return trimmed.length > 15 ? Infinity : Number(trimmed);
+}
+
+function withoutProxy(env: CgiEnv): CgiEnv {
+  const { HTTP_PROXY: _proxy, ...rest } = env;
+  return rest;
 }
 
 function headersFromEnv(env: CgiEnv): Map<string, string> {

@@ -53,6 +53,22 @@ test('requestFromEnv recovers headers from HTTP_* and drops HTTP_PROXY', (t) => 
   t.false(request.headers.has('path'));
 });
 
+test('requestFromEnv uses process.env as it is only when HTTP_PROXY is not in it', (t) => {
+  const saved = process.env.HTTP_PROXY;
+  try {
+    delete process.env.HTTP_PROXY;
+    t.is(requestFromEnv(process.env, empty).env, process.env);
+    process.env.HTTP_PROXY = 'http://evil:8080';
+    const request = requestFromEnv(process.env, empty);
+    t.not(request.env, process.env);
+    t.is(request.env.HTTP_PROXY, undefined);
+    t.false(request.headers.has('proxy'));
+  } finally {
+    if (saved === undefined) delete process.env.HTTP_PROXY;
+    else process.env.HTTP_PROXY = saved;
+  }
+});
+
 test('requestFromEnv parses cookies from HTTP_COOKIE', (t) => {
   t.is(requestFromEnv({ HTTP_COOKIE: 'session=12345; x' }, empty).cookies.session, '12345');
 });
