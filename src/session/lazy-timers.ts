@@ -15,7 +15,6 @@ export class LazyTimeout {
   #real: NodeJS.Timeout | undefined;
   #waiting: NodeJS.Immediate | undefined;
   #refed = true;
-  #cleared = false;
 
   constructor(callback: () => void, ms: number, realSetTimeout: typeof setTimeout) {
     const since = Date.now();
@@ -49,10 +48,10 @@ export class LazyTimeout {
     return this.#real !== undefined;
   }
 
+  /** Cancels the timer, waiting or real; again is harmless. */
   clear(realClearTimeout: typeof clearTimeout): void {
-    if (this.#cleared) return;
-    this.#cleared = true;
     if (this.#waiting !== undefined) clearImmediate(this.#waiting);
+    this.#waiting = undefined;
     if (this.#real !== undefined) realClearTimeout(this.#real);
   }
 }
