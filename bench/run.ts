@@ -34,8 +34,26 @@ paired whole-process runs (\`npm run bench:compare\`), Node 20.20:
 | non-ASCII text in a bundle written as \\u escapes (one "←" made Node read the whole file as two-byte text) | scripts/code-cache.js | counter.cgi −0.4 ms (300 paired runs, 95% interval −0.8 to +0.05 ms) |
 | the bundle's text in the file cut into string literals of 32 Ki characters (V8 compiles one literal of over 64 Ki markedly slower) | scripts/code-cache.js | counter.cgi −1.0 ms (200 paired runs, 95% interval −1.5 to −0.5 ms); scripts under 64 KB unchanged |
 | proper-lockfile's refresh timer made only when the event loop turns (Node compiles its timer machinery at a process's first setTimeout, 0.5–0.9 ms, while a request usually takes and releases its lock without the loop turning) | src/session/lazy-timers.ts | counter.cgi −0.3 ms to take the lock (in-process timestamps); whole process −0.5 ms, the mean of 800 paired runs in each order (−0.83 and −0.09 ms; an earlier try over 200 runs could not tell it from noise) |
-| a script ends as soon as its response is out and its event loop is empty, skipping Node's teardown of the idle process ('exit' listeners still run) | src/run.ts (exitWhenIdle) | hello.cgi −1.6 ms (200 paired runs, 95% interval −2.6 to −0.7 ms); counter.cgi −0.6 ms (−1.4 to +0.2) |
+| a script ends as soon as its response is out and its event loop is empty, skipping Node's teardown of the idle process ('exit' listeners still run) | src/adapters/cgi.ts (exitWhenIdle) | hello.cgi −1.6 ms (200 paired runs, 95% interval −2.6 to −0.7 ms); counter.cgi −0.6 ms (−1.4 to +0.2) |
 | an option to save sessions without fsync, \`durable: false\` (as PHP and Perl do); the default stays durable, as issue 3 requires | src/session/file-store.ts | counter.cgi −1 to −11 ms with it: the two fsyncs take 1.2 ms on an idle disk, 11 ms median while other jobs write |
+
+Smaller figures behind choices the code makes (the code's comments point here):
+- Copying \`process.env\` asks Node's C++ side for every variable: 0.2 ms of each request, so a
+  CGI process's environment is used as it is (src/core/request.ts).
+- Loading \`node:fs/promises\`: ~2 ms; session files use synchronous calls (src/session/file-store.ts).
+- Loading \`node:crypto\`: ~5 ms; it is imported only to make an ID or a token, never on a return
+  visit that only reads and writes its session (src/session/id.ts, csrf.ts, file-store.ts).
+- A process's first \`setTimeout\`: 0.5–0.9 ms, and 0.1 ms more for the first \`clearTimeout\`; a
+  first \`setImmediate\`, set and cleared: 0.3 ms (src/session/lazy-timers.ts).
+- Compiling counter.cgi without the code cache: ~3.5 ms of its ~10 ms over the floor; rewriting
+  the cache at exit: ~1 ms (scripts/code-cache.js).
+- One string literal of 60 Ki characters compiles in 0.74 ms, one of 65 Ki in 1.2 ms: a step at
+  64 Ki, not a slope (scripts/code-cache.js).
+- \`import()\` in a CommonJS file starts the ES module loader: ~3 ms (scripts/bundle.js).
+- What proper-lockfile loads and a CGI process never uses: graceful-fs ~4 ms, node:assert (by
+  signal-exit) ~5 ms (scripts/bundle.js).
+- Skipping Node's teardown of an idle process: 1.4–1.9 ms of a plain script's process
+  (src/adapters/cgi.ts).
 
 Before these changes the start-up table read: hello.cgi 1.08–1.14 × the floor, counter.cgi
 1.34–1.45 ×, questionnaire.cgi 1.43 × (same machine, same method, several runs).

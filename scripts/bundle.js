@@ -3,7 +3,8 @@
 //
 // A script is bundled as CommonJS: copied alone into a folder with no package.json, a `.cgi` file
 // is loaded as CommonJS by Node, so that is the format that runs anywhere. Its shebang names Node
-// by absolute path, because web servers run CGI with a minimal PATH (FIELD-NOTES "Node not found").
+// by absolute path, because web servers run CGI with a minimal PATH, where `#!/usr/bin/env node`
+// finds no Node installed under /opt or a version manager's folder.
 
 import { build } from 'esbuild';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
@@ -36,8 +37,8 @@ let busboySource;
 
 /**
  * Puts busboy in every bundle as a string, compiled only when a multipart body arrives. Every
- * script carries it (request.ts → forms.ts), and as code its 23 KB cost every request ~0.6 ms of
- * parsing, measured in hello.cgi; a string literal is only scanned. forms.ts imports it lazily, so
+ * script carries it (core/request.ts → core/forms.ts), and as code it would be parsed by every
+ * request (BENCHMARKS.md); a string literal is only scanned. core/forms.ts imports it lazily, so
  * the `new Function` below runs on the first multipart form and never otherwise.
  */
 const lazyBusboy = {
@@ -60,9 +61,9 @@ const lazyBusboy = {
 
 /**
  * Turns `await import('node:crypto')` (and any dynamic import of a built-in) into require():
- * import() in a CommonJS file starts Node's ES module loader, a dozen more internal modules
- * (~3 ms), for a module that require() gives at once. (It would also fail inside the vm.Script
- * of the code cache, which has no callback for import().)
+ * import() in a CommonJS file starts Node's ES module loader, a dozen more internal modules, for
+ * a module that require() gives at once. (It would also fail inside the vm.Script of the code
+ * cache, which has no callback for import().)
  */
 const requireBuiltins = {
   name: 'require-builtins',
@@ -92,11 +93,12 @@ export async function bundleScripts(entries, outdir) {
     minify: true,
     legalComments: 'none',
     write: false,
-    // Start-up costs measured in counter.cgi (every request is a new process):
-    // - proper-lockfile requires graceful-fs (node:stream, node:util…, ~4 ms) but never uses it:
-    //   src/session/lock.ts always passes its own `fs`.
-    // - signal-exit (proper-lockfile's) required node:assert (~5 ms) and listens on ~20 signals;
-    //   a stand-in does what proper-lockfile needs of it: see signalExitStandIn.
+    // What proper-lockfile loads but a CGI process does not need, kept out of every request's
+    // start-up (BENCHMARKS.md):
+    // - graceful-fs (which loads node:stream, node:util…) is never used: src/session/lock.ts
+    //   always passes its own `fs`.
+    // - signal-exit loads node:assert and listens on ~20 signals; a stand-in does what
+    //   proper-lockfile needs of it: see signalExitStandIn.
     // - busboy is kept as a string until a multipart form arrives: see lazyBusboy.
     alias: { 'graceful-fs': 'node:fs' },
     plugins: [signalExitStandIn, lazyBusboy, requireBuiltins],

@@ -1,10 +1,9 @@
 // Wraps a bundled script in a loader that keeps V8's compiled code between requests: Node 22's
 // module.enableCompileCache(), done by hand for Node 20, where it does not exist.
 //
-// Why: every request is a new process that parses and compiles the script again. Measured on
-// counter.cgi (a return visit), compiling was ~3.5 ms of its ~10 ms over a plain Node script;
-// with the cache, V8 deserializes the code the previous run left, including every function that
-// run compiled lazily. See BENCHMARKS.md.
+// Why: every request is a new process that parses and compiles the script again, a large part of
+// a script's time over a plain Node script (BENCHMARKS.md, start-up notes); with the cache, V8
+// deserializes the code the previous run left, including every function that run compiled lazily.
 //
 // How: the bundle's code is kept as a string and compiled with vm.Script and the cached data of
 // an earlier run; when there was none (or V8 refused it: another Node, other flags), the code
@@ -41,9 +40,7 @@ const CHUNK = 32 * 1024;
 /**
  * The bundle as a JavaScript expression: string literals of at most CHUNK characters joined with
  * `+` (V8 joins them at run time in a few microseconds). V8 compiles a single literal of more
- * than 64 Ki characters markedly slower: on Node 20, 0.74 ms for 60 Ki and 1.2 ms for 65 Ki, a
- * step, not a slope. Measured on counter.cgi (68 Ki): 1.0 ms less whole-process time (200 paired
- * runs, 95% interval 0.5–1.5 ms).
+ * than 64 Ki characters markedly slower, a step rather than a slope (BENCHMARKS.md).
  * @param {string} text
  */
 function sourceLiteral(text) {
@@ -55,8 +52,7 @@ function sourceLiteral(text) {
 /**
  * A string as a JavaScript string literal of ASCII only: any other character as a \u escape.
  * Node reads a file holding even one other character (a "←" in a page's text, say) as a two-byte
- * string, on a slower path, and V8 then scans the whole literal as two-byte text. Measured on
- * counter.cgi: 0.4 ms less whole-process time (median of 300 paired runs).
+ * string, on a slower path, and V8 then scans the whole literal as two-byte text (BENCHMARKS.md).
  * @param {string} text
  */
 function asciiJson(text) {
@@ -87,7 +83,8 @@ function loader(key, source, exports, require, module, filename, dirname) {
   // The cache holds the functions the run that wrote it compiled. A first visit and a return
   // visit run different code, so the first GENERATIONS runs each rewrite it (the union grows),
   // and later runs now and then (1 in REFRESH), for paths that come up only later. Rewriting
-  // costs ~1 ms; reading the newest generation first costs a failed open per missing one.
+  // costs a request more than reading does; reading the newest generation first costs a failed
+  // open per missing one.
   const GENERATIONS = 4;
   const REFRESH = 64;
   let generation = -1;

@@ -2,9 +2,9 @@
 // HttpError, whatever they are given, and what is serialized parses back the same.
 import test from 'ava';
 import fc from 'fast-check';
-import { HttpError } from '../src/errors.js';
-import { parseForm } from '../src/forms.js';
-import { requestFromEnv } from '../src/request.js';
+import { HttpError } from '../src/base/errors.js';
+import { parseForm } from '../src/core/forms.js';
+import { requestFromEnv } from '../src/core/request.js';
 import { isSessionId } from '../src/session/id.js';
 
 const RUNS = 1000;

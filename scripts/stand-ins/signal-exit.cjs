@@ -1,7 +1,7 @@
 // Stand-in for signal-exit in the built scripts: proper-lockfile calls it once, at load, to remove
 // the locks a process still holds when it ends. signal-exit itself listens on ~20 signals (each
 // one a signal handle: two syscalls and a round trip to Node's signal thread to set up, and again
-// to take down at exit), measured at ~0.8 ms of counter.cgi's start-up. A CGI process is ended by
+// to take down at exit), a cost every request paid (BENCHMARKS.md). A CGI process is ended by
 // SIGTERM (Apache's mod_cgid at its timeout, lighttpd when the client leaves), SIGINT or SIGHUP
 // (a terminal); SIGKILL cannot be caught by anyone. So: those three, and a normal exit.
 'use strict';

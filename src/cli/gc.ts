@@ -2,21 +2,28 @@
 // held are in use and are left alone.
 
 import { sweepSessions } from '../session/gc.js';
-import { COMMON_HELP, readSessionArgs, storeFor } from './options.js';
+import { parseCommand, usageError } from './args.js';
+import { SESSION_OPTIONS, SESSION_OPTIONS_HELP, sessionSettings, storeFor } from './session-args.js';
 
-const HELP = `usage: cgi-shim gc [options]
+const SPEC = {
+  name: 'gc',
+  usage: `usage: cgi-shim gc [options]
 
 Removes expired sessions (and temporary files or locks left by crashed scripts) from the
 sessions folder. Run it from cron, e.g. every 10 minutes. Locked sessions are never removed.
 
-${COMMON_HELP}`;
+${SESSION_OPTIONS_HELP}`,
+  options: SESSION_OPTIONS,
+} as const;
 
 /** Runs the command; resolves with the exit status. */
 export async function main(args: string[]): Promise<number> {
-  const options = readSessionArgs('gc', args, HELP);
-  if (typeof options === 'number') return options;
-  const result = await sweepSessions(storeFor(options), { ...options, now: Date.now() });
+  const parsed = parseCommand(SPEC, args);
+  if (typeof parsed === 'number') return parsed;
+  const settings = sessionSettings(parsed.values, process.env);
+  if (typeof settings === 'string') return usageError(SPEC.name, settings);
+  const result = await sweepSessions(storeFor(settings), { ...settings, now: Date.now() });
   process.stdout.write(`examined ${result.examined}, removed ${result.removed} expired, ` +
-    `skipped ${result.locked} locked, removed ${result.leftovers} leftovers (${options.dir})\n`);
+    `skipped ${result.locked} locked, removed ${result.leftovers} leftovers (${settings.dir})\n`);
   return 0;
 }

@@ -3,17 +3,20 @@
 
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { basename, join, resolve } from 'node:path';
+import { errorMessage } from '../base/errors.js';
+import { escapeControls, isToken, parseHeaderLine } from '../base/http.js';
 import { buildCgiEnv, passedThroughEnv, SERVER_SOFTWARE } from '../host/environment.js';
 import { findHeaderBlockEnd, parseHeaderBlock } from '../host/output.js';
 import { startScript } from '../host/script-process.js';
+import { HOST_DEFAULTS } from '../host/server.js';
+import { parseCommand, positiveNumber, usageError, type ParsedArgs } from './args.js';
 
 const USAGE = `usage: cgi-shim run <script> [options]
 
 Runs a CGI script as a web server would for the request the options describe, and prints its
 raw output (header block, blank line, body). <script> is a file, or the name of a built script
-in dist/cgi-bin (hello, hello.cgi).
+in ${HOST_DEFAULTS.dir} (hello, hello.cgi).
 
 options:
   --method M             request method (default: GET, or POST with --form/--body-file)
@@ -24,7 +27,7 @@ options:
   --body-file F          the request body, from a file ('-' for standard input)
   --content-type T       CONTENT_TYPE of the body
   --header 'Name: v'     an extra request header (repeatable)
-  --timeout-seconds N    kill the script after N seconds (default: 30)
+  --timeout-seconds N    kill the script after N seconds (default: ${HOST_DEFAULTS.timeoutSeconds})
   --body-only            print only the body, after checking the header block
   -h, --help             show this help
 
@@ -33,7 +36,25 @@ Exit status: 0 when the script exited 0 and printed a valid CGI header block; 1 
 `;
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
-const HEADER_FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*)$/;
+
+const SPEC = {
+  name: 'run',
+  usage: USAGE,
+  options: {
+    method: { type: 'string' },
+    path: { type: 'string', default: '' },
+    query: { type: 'string', default: '' },
+    cookie: { type: 'string' },
+    form: { type: 'string', multiple: true },
+    'body-file': { type: 'string' },
+    'content-type': { type: 'string' },
+    header: { type: 'string', multiple: true },
+    'timeout-seconds': { type: 'string', default: String(HOST_DEFAULTS.timeoutSeconds) },
+    'body-only': { type: 'boolean', default: false },
+  },
+  positionals: [1, 1],
+  missing: 'expected one script: a file, or the name of a built script',
+} as const;
 
 /** A request described by the command line, ready to run. */
 interface RunPlan {
@@ -50,17 +71,14 @@ interface RunPlan {
 
 /** Runs `cgi-shim run`; resolves with the exit status. */
 export async function main(args: string[]): Promise<number> {
+  const parsed = parseCommand(SPEC, args);
+  if (typeof parsed === 'number') return parsed;
   let plan: RunPlan;
   try {
-    plan = await planRun(args);
+    plan = await planRun(parsed.values, parsed.positionals[0]!);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    if (error.message === '') {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    process.stderr.write(`cgi-shim run: ${error.message}\n\nRun \`cgi-shim run --help\` for the options.\n`);
-    return 2;
+    return usageError(SPEC.name, error.message);
   }
   const env = buildCgiEnv(
     { method: plan.method, target: plan.target, httpVersion: '1.1', headers: plan.headers, remoteAddress: '127.0.0.1', bodyBytes: plan.body?.length },
@@ -91,53 +109,31 @@ export async function main(args: string[]): Promise<number> {
   return exit.code === 0 && problem === undefined ? 0 : 1;
 }
 
-/** Turns the arguments into a request; throws UsageError ('' for --help). */
-async function planRun(args: string[]): Promise<RunPlan> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        method: { type: 'string' },
-        path: { type: 'string', default: '' },
-        query: { type: 'string', default: '' },
-        cookie: { type: 'string' },
-        form: { type: 'string', multiple: true, default: [] },
-        'body-file': { type: 'string' },
-        'content-type': { type: 'string' },
-        header: { type: 'string', multiple: true, default: [] },
-        'timeout-seconds': { type: 'string', default: '30' },
-        'body-only': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) throw new UsageError('');
-  if (positionals.length !== 1) throw new UsageError(`expected one script, got ${positionals.length}`);
-  const file = await findScriptFile(positionals[0]!);
-  if (values.form.length > 0 && values['body-file'] !== undefined) throw new UsageError('--form and --body-file cannot be combined');
-  const method = values.method ?? (values.form.length > 0 || values['body-file'] !== undefined ? 'POST' : 'GET');
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method)) throw new UsageError(`--method is not a method name: "${method}"`);
+/** The parsed options of `cgi-shim run`. */
+type RunValues = ParsedArgs<typeof SPEC.options>['values'];
+
+/** Turns the arguments into a request; throws UsageError. */
+async function planRun(values: RunValues, script: string): Promise<RunPlan> {
+  const file = await findScriptFile(script);
+  const fields = values.form ?? [];
+  if (fields.length > 0 && values['body-file'] !== undefined) throw new UsageError('--form and --body-file cannot be combined');
+  const method = values.method ?? (fields.length > 0 || values['body-file'] !== undefined ? 'POST' : 'GET');
+  if (!isToken(method)) throw new UsageError(`--method is not a method name: "${method}"`);
   if (values.path !== '' && !values.path.startsWith('/')) throw new UsageError(`--path must start with "/": "${values.path}"`);
-  const timeoutSeconds = Number(values['timeout-seconds']);
-  if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new UsageError(`--timeout-seconds must be a positive number, not "${values['timeout-seconds']}"`);
+  const timeoutSeconds = positiveNumber(values['timeout-seconds']);
+  if (timeoutSeconds === undefined) throw new UsageError(`--timeout-seconds must be a positive number, not "${values['timeout-seconds']}"`);
 
   const headers: Array<[string, string]> = [['Host', 'localhost']];
-  for (const line of values.header) {
-    const match = HEADER_FIELD.exec(line);
-    if (!match || /[\0-\x08\x0a-\x1f\x7f]/.test(match[2]!)) throw new UsageError(`--header must look like "Name: value": "${line}"`);
-    headers.push([match[1]!, match[2]!]);
+  for (const line of values.header ?? []) {
+    const field = parseHeaderLine(line);
+    if (field === undefined) throw new UsageError(`--header must look like "Name: value": "${escapeControls(line)}"`);
+    headers.push(field);
   }
   if (values.cookie !== undefined) headers.push(['Cookie', values.cookie]);
   let body: Buffer | undefined;
   let contentType = values['content-type'];
-  if (values.form.length > 0) {
-    body = Buffer.from(formBody(values.form));
+  if (fields.length > 0) {
+    body = Buffer.from(formBody(fields));
     contentType ??= FORM_TYPE;
   } else if (values['body-file'] !== undefined) {
     body = await readBodyFile(values['body-file']);
@@ -159,10 +155,10 @@ async function planRun(args: string[]): Promise<RunPlan> {
   };
 }
 
-/** The script file: a path as given, else a built script's name looked up in dist/cgi-bin. */
+/** The script file: a path as given, else a built script's name looked up in the built scripts. */
 async function findScriptFile(name: string): Promise<string> {
   const candidates = [name];
-  if (!name.includes('/')) candidates.push(`dist/cgi-bin/${name}`, `dist/cgi-bin/${name}.cgi`);
+  if (!name.includes('/')) candidates.push(join(HOST_DEFAULTS.dir, name), join(HOST_DEFAULTS.dir, `${name}.cgi`));
   for (const candidate of candidates) {
     const info = await stat(candidate).catch(() => undefined);
     if (!info?.isFile()) continue;
@@ -170,7 +166,7 @@ async function findScriptFile(name: string): Promise<string> {
     if (!executable) throw new UsageError(`${candidate} is not executable (a CGI script needs chmod +x and a #! line)`);
     return resolve(candidate);
   }
-  throw new UsageError(`no such script: ${name}${name.includes('/') ? '' : ' (nor dist/cgi-bin/' + name + '[.cgi]; run `npm run build`?)'}`);
+  throw new UsageError(`no such script: ${name}${name.includes('/') ? '' : ` (nor ${HOST_DEFAULTS.dir}/${name}[.cgi]; run \`npm run build\`?)`}`);
 }
 
 function formBody(fields: readonly string[]): string {
@@ -187,7 +183,7 @@ async function readBodyFile(file: string): Promise<Buffer> {
   try {
     return file === '-' ? await readStdin() : await readFile(file);
   } catch (error) {
-    throw new UsageError(`cannot read --body-file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(`cannot read --body-file ${file}: ${errorMessage(error)}`);
   }
 }
 
@@ -205,7 +201,7 @@ function checkOutput(output: Buffer): string | undefined {
     parseHeaderBlock(output.subarray(0, end.headEnd).toString('latin1'));
     return undefined;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return errorMessage(error);
   }
 }
 

@@ -1,33 +1,41 @@
 // `cgi-shim sessions list|show <id>|delete <id>`: inspect the sessions folder, for teaching and
 // for operations.
 
+import type { FileSessionStore } from '../session/file-store.js';
 import { isExpired } from '../session/gc.js';
 import { isSessionId } from '../session/id.js';
-import type { FileSessionStore } from '../session/file-store.js';
-import { COMMON_HELP, readSessionArgs, storeFor, type SessionCommandOptions } from './options.js';
+import { parseCommand, usageError } from './args.js';
+import { SESSION_OPTIONS, SESSION_OPTIONS_HELP, sessionSettings, storeFor, type SessionSettings } from './session-args.js';
 
-const HELP = `usage: cgi-shim sessions list | show <id> | delete <id> [options]
+const SPEC = {
+  name: 'sessions',
+  usage: `usage: cgi-shim sessions list | show <id> | delete <id> [options]
 
   list          every session: ID, age, idle time, size of its data, state
   show <id>     one session's record, as JSON
   delete <id>   removes one session (waits for its lock, like a script would)
 
-${COMMON_HELP}`;
+${SESSION_OPTIONS_HELP}`,
+  options: SESSION_OPTIONS,
+  positionals: [1, 2],
+  missing: 'expected an action: list, show <id> or delete <id>',
+} as const;
 
 /** Runs the command; resolves with the exit status. */
 export async function main(args: string[]): Promise<number> {
-  const options = readSessionArgs('sessions', args, HELP);
-  if (typeof options === 'number') return options;
-  const [action, id, ...rest] = options.positional;
-  if (rest.length > 0) return usageError(`unexpected argument ${rest[0]}`);
-  const store = storeFor(options);
-  if (action === 'list' && id === undefined) return list(store, options);
-  if (action !== 'show' && action !== 'delete') return usageError(action === undefined ? 'missing action' : `unknown action ${action}`);
-  if (!isSessionId(id)) return usageError(`not a session ID: ${JSON.stringify(id ?? '')}`);
+  const parsed = parseCommand(SPEC, args);
+  if (typeof parsed === 'number') return parsed;
+  const settings = sessionSettings(parsed.values, process.env);
+  if (typeof settings === 'string') return usageError(SPEC.name, settings);
+  const [action, id] = parsed.positionals;
+  const store = storeFor(settings);
+  if (action === 'list') return id === undefined ? list(store, settings) : usageError(SPEC.name, `unexpected argument ${JSON.stringify(id)}`);
+  if (action !== 'show' && action !== 'delete') return usageError(SPEC.name, `unknown action ${JSON.stringify(action)} (list, show or delete)`);
+  if (!isSessionId(id)) return usageError(SPEC.name, `not a session ID: ${JSON.stringify(id ?? '')}`);
   return action === 'show' ? show(store, id) : remove(store, id);
 }
 
-async function list(store: FileSessionStore, options: SessionCommandOptions): Promise<number> {
+async function list(store: FileSessionStore, options: SessionSettings): Promise<number> {
   const now = Date.now();
   const rows: string[] = [];
   for (const { id } of await store.list()) {
@@ -77,9 +85,4 @@ function duration(ms: number): string {
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${Math.round(s / 60)}m`;
   return `${(s / 3600).toFixed(1)}h`;
-}
-
-function usageError(message: string): number {
-  process.stderr.write(`cgi-shim sessions: ${message}\n\n${HELP}`);
-  return 2;
 }

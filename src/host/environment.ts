@@ -83,7 +83,7 @@ const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 const CONVERTIBLE_NAME = /^[A-Za-z0-9-]+$/;
 
 /** Headers that never become `HTTP_*`: `Proxy` (httpoxy: `HTTP_PROXY` is read by HTTP clients as
- * their outgoing proxy, FIELD-NOTES 5); `Content-Type`/`Content-Length`, which have their own
+ * their outgoing proxy, https://httpoxy.org/); `Content-Type`/`Content-Length`, which have their own
  * variables (RFC 3875 §4.1.18); `Transfer-Encoding`, because the server has already decoded the
  * body and says its length in `CONTENT_LENGTH`. */
 const NOT_CONVERTED = new Set(['proxy', 'content-type', 'content-length', 'transfer-encoding']);

@@ -2,7 +2,8 @@
 // strictly, and says what kind of response it is. Pure; a script whose header block does not pass
 // gets a 502 from the host, as Apache's "malformed header from script" does.
 
-import { CgiError } from '../errors.js';
+import { CgiError } from '../base/errors.js';
+import { parseHeaderLine } from '../base/http.js';
 
 /** The three kinds of response a script may give (RFC 3875 §6.2). */
 export type CgiResponseKind = 'document' | 'local-redirect' | 'client-redirect';
@@ -34,10 +35,6 @@ export interface HeaderBlockEnd {
 /** Largest header block accepted, in bytes; a script printing more without a blank line is broken. */
 export const MAX_HEADER_BLOCK_BYTES = 64 * 1024;
 
-/** RFC 9110 §5.1: a field name is a token. */
-const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** RFC 9110 §5.5: a field value is visible characters, spaces and tabs (obs-text allowed). */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** RFC 3875 §6.3.3: `Status: 3DIGIT SP reason-phrase`; the reason is optional in practice. */
 const STATUS_VALUE = /^([1-5][0-9]{2})(?:[ \t]+([\t\x20-\x7e\x80-\xff]*))?$/;
 /** Fields about one connection (RFC 9110 §7.6.1), which a script cannot meaningfully set. */
@@ -77,11 +74,9 @@ export function parseHeaderBlock(head: string): CgiHeaderBlock {
   let contentLength: number | undefined;
   let contentType = false;
   for (const line of head.split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    const name = colon === -1 ? line : line.slice(0, colon);
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (colon === -1 || !FIELD_NAME.test(name)) throw invalid(`malformed header line ${JSON.stringify(line.slice(0, 100))}`);
-    if (!FIELD_VALUE.test(value)) throw invalid(`control character in header ${name}`);
+    const field = parseHeaderLine(line);
+    if (field === undefined) throw invalid(`malformed header line ${JSON.stringify(line.slice(0, 100))}`);
+    const [name, value] = field;
     const lower = name.toLowerCase();
     if (lower === 'status') {
       if (status !== undefined) throw invalid('more than one Status header');

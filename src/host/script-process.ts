@@ -12,8 +12,8 @@ export interface ScriptProcessOptions {
   env: Record<string, string>;
   /** The request body, written to stdin, which is then closed. @default empty */
   body?: Buffer;
-  /** Kill the script (and everything it started) after this long, in ms. @default 30000 */
-  timeoutMs?: number;
+  /** Kill the script (and everything it started) after this long, in ms. */
+  timeoutMs: number;
   /** Receives each line the script writes to stderr, without its line break. @default ignored */
   onStderrLine?: (line: string) => void;
   /** The working folder. @default the script's folder, as Apache runs CGI */
@@ -39,7 +39,6 @@ export interface ScriptProcess {
   kill(): void;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
 /** Longest stderr line kept whole; longer ones are split, so a script cannot grow our memory. */
 const MAX_STDERR_LINE = 8 * 1024;
 
@@ -71,7 +70,7 @@ export function startScript(file: string, options: ScriptProcessOptions): Script
     // the pipes open; stop waiting for it, or the request would hang past its time limit.
     child.stdout.destroy();
     child.stderr.destroy();
-  }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  }, options.timeoutMs);
   forwardLines(child.stderr, options.onStderrLine);
   // The script may exit without reading its input: EPIPE on stdin is not our error.
   child.stdin.on('error', () => {});

@@ -6,12 +6,23 @@ import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { CgiError, HttpError, renderErrorPage } from '../errors.js';
+import { CgiError, HttpError, renderErrorPage } from '../base/errors.js';
+import { escapeControls } from '../base/http.js';
 import { buildCgiEnv, passedThroughEnv, SERVER_SOFTWARE, type HostRequest } from './environment.js';
 import { parseHeaderBlock, type CgiHeaderBlock } from './output.js';
 import { findScript, splitScriptPath, type FoundScript } from './script-path.js';
 import { startScript, type ScriptProcess } from './script-process.js';
 import { readHeaderBlock, readRequestBody, streamBody } from './transfer.js';
+
+/** The defaults of {@link HostOptions} (the CLI's too). */
+export const HOST_DEFAULTS = {
+  dir: 'dist/cgi-bin',
+  port: 8080,
+  host: '127.0.0.1',
+  timeoutSeconds: 30,
+  maxBodyBytes: 10 * 1024 * 1024,
+  indexPath: '/cgi-bin/index.cgi',
+} as const;
 
 /** Options of {@link startHost}. */
 export interface HostOptions {
@@ -51,7 +62,6 @@ export interface Host {
 
 /** Local redirects followed for one request before the host gives up (a script loop). */
 const MAX_LOCAL_REDIRECTS = 5;
-const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 interface HostContext {
   root: string;
@@ -93,18 +103,18 @@ export async function startHost(options: HostOptions = {}): Promise<Host> {
 }
 
 function resolveOptions(options: HostOptions): HostContext['options'] {
-  const port = options.port ?? 8080;
+  const port = options.port ?? HOST_DEFAULTS.port;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`option port is invalid: ${port}`);
-  const timeoutSeconds = options.timeoutSeconds ?? 30;
+  const timeoutSeconds = options.timeoutSeconds ?? HOST_DEFAULTS.timeoutSeconds;
   if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new TypeError(`option timeoutSeconds is invalid: ${timeoutSeconds}`);
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBodyBytes = options.maxBodyBytes ?? HOST_DEFAULTS.maxBodyBytes;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) throw new TypeError(`option maxBodyBytes is invalid: ${maxBodyBytes}`);
-  const indexPath = options.indexPath ?? '/cgi-bin/index.cgi';
+  const indexPath = options.indexPath ?? HOST_DEFAULTS.indexPath;
   if (!indexPath.startsWith('/') || indexPath.startsWith('//')) throw new TypeError(`option indexPath is invalid: ${indexPath}`);
   return {
-    dir: options.dir ?? 'dist/cgi-bin',
+    dir: options.dir ?? HOST_DEFAULTS.dir,
     port,
-    host: options.host ?? '127.0.0.1',
+    host: options.host ?? HOST_DEFAULTS.host,
     timeoutSeconds,
     maxBodyBytes,
     indexPath,
@@ -191,7 +201,7 @@ async function exchange(context: HostContext, res: ServerResponse, run: Exchange
     body: run.body,
     timeoutMs: options.timeoutSeconds * 1000,
     cwd: dirname(run.script.scriptFilename),
-    onStderrLine: (line) => options.log(`[${name}] ${printableLine(line)}`),
+    onStderrLine: (line) => options.log(`[${name}] ${escapeControls(line)}`),
   });
   context.running.add(script);
   // A client that leaves early takes the script with it, as Apache does.
@@ -275,12 +285,6 @@ function pairs(raw: readonly string[]): Array<[string, string]> {
   const result: Array<[string, string]> = [];
   for (let at = 0; at + 1 < raw.length; at += 2) result.push([raw[at]!, raw[at + 1]!]);
   return result;
-}
-
-/** A script's stderr line made safe for a terminal: control characters (escape sequences that
- * could rewrite the screen) shown as \\xNN. */
-function printableLine(line: string): string {
-  return line.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** A request target made safe for a log line: no control characters or spaces. */

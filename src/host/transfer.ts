@@ -3,7 +3,7 @@
 // block and body out (the body streamed with back-pressure, held to the script's Content-Length).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError } from '../errors.js';
+import { HttpError } from '../base/errors.js';
 import { findHeaderBlockEnd, MAX_HEADER_BLOCK_BYTES } from './output.js';
 import type { ScriptProcess } from './script-process.js';
 

@@ -2,19 +2,18 @@
 // Writes go to a temporary file in the same folder and are renamed over the old file, so a
 // process killed at any instant leaves the old session or the new one, never a torn file.
 
-// Synchronous file calls on purpose, as in ../stdio.ts: a CGI process serves one request, so
-// blocking costs nothing, while node:fs/promises would add ~2 ms of loading to every request.
+// Synchronous file calls on purpose, as in ../base/sync-io.ts: a CGI process serves one request,
+// so blocking costs nothing, while loading node:fs/promises would cost every request more.
 import {
   chmodSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readdirSync,
   readFileSync, renameSync, rmdirSync, statSync, unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { check as checkLock } from 'proper-lockfile';
-import { CgiError } from '../errors.js';
-import { writeAll } from '../stdio.js';
-import { makeDirs } from './dir.js';
+import { makeDirs } from '../base/data-dir.js';
+import { CgiError, errorCode, errorMessage } from '../base/errors.js';
+import { writeAll } from '../base/sync-io.js';
 import { isSessionId } from './id.js';
-import { acquireLock, errorCode, errorMessage, resolveLockTiming, type LockTiming, type ResolvedLockTiming } from './lock.js';
+import { acquireLock, isLocked, LOCK_SUFFIX, resolveLockTiming, type LockTiming, type ResolvedLockTiming } from './lock.js';
 import type { SessionListing, SessionLock, SessionRecord, SessionStore, StoreLockOptions } from './store.js';
 
 /** Options of {@link FileSessionStore}. */
@@ -32,7 +31,7 @@ export interface FileStoreOptions extends LockTiming {
    * last saves, or, on filesystems other than ext4, leave an empty file, which reads as no
    * session. On by default: a session is promised never to be lost once its request was
    * answered. PHP's and Perl's session files do without it; `false` does the same, saving the two
-   * flushes' 1–15 ms per request on a busy disk (BENCHMARKS.md) at the price of that promise.
+   * flushes' time on every save (BENCHMARKS.md) at the price of that promise.
    * @default true
    */
   durable?: boolean;
@@ -44,7 +43,6 @@ const DEFAULT_MAX_DATA_BYTES = 64 * 1024;
 const RECORD_OVERHEAD_BYTES = 256;
 const SESSION_FILE = /^([A-Za-z0-9_-]{43})\.json$/;
 const TEMP_FILE = /^\.[A-Za-z0-9_-]{43}\.[0-9a-f]{12}\.tmp$/;
-const LOCK_DIR = /^([A-Za-z0-9_-]{43})\.json\.lock$/;
 // O_NOFOLLOW: a symlink planted in the folder is refused (ELOOP), never followed. O_NONBLOCK: a
 // FIFO planted there cannot hang the open; fstat then refuses anything but a regular file.
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -163,7 +161,7 @@ export class FileSessionStore implements SessionStore {
   }
 
   async isLocked(id: string): Promise<boolean> {
-    return checkLock(this.fileOf(id), { realpath: false, stale: this.timing.staleMs });
+    return isLocked(this.fileOf(id), this.timing.staleMs);
   }
 
   async removeLeftovers(ageMs: number): Promise<number> {
@@ -177,7 +175,7 @@ export class FileSessionStore implements SessionStore {
     let removed = 0;
     const cutoff = Date.now() - ageMs;
     for (const name of names) {
-      const lockOf = LOCK_DIR.exec(name);
+      const lockOf = name.endsWith(LOCK_SUFFIX) ? SESSION_FILE.exec(name.slice(0, -LOCK_SUFFIX.length)) : null;
       if (!TEMP_FILE.test(name) && !lockOf) continue;
       const path = join(this.dir, name);
       const info = lstatOrUndefined(path);
@@ -263,7 +261,7 @@ function prepareDir(dir: string): void {
 
 /** 12 hex digits that keep concurrent writers' temporary files apart. They need not be secret:
  * the folder is 0700 and the file is opened O_EXCL, so a clash fails instead of sharing a file.
- * (Math.random rather than node:crypto, whose loading would cost every request ~5 ms.) */
+ * (Math.random rather than node:crypto, whose loading would cost every request.) */
 function tempSuffix(): string {
   return Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
 }

@@ -1,7 +1,7 @@
 // Garbage collection: removes expired sessions with bounded work. A session whose lock is held is
 // in use and is never deleted; an expired one is deleted only under its own lock, after a re-read.
 
-import { errorCode } from './lock.js';
+import { errorCode } from '../base/errors.js';
 import type { SessionRecord, SessionStore } from './store.js';
 
 /** The two timeouts, in milliseconds. */

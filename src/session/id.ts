@@ -1,7 +1,7 @@
 // Session IDs: 256 bits from the operating system's CSPRNG, written in base64url, and the exact
 // shape check that every ID taken from a request must pass before it may name a file.
-// node:crypto is imported only when an ID is made: loading it costs ~5 ms, and a request that
-// brings a live session never needs a new ID.
+// node:crypto is imported only when an ID is made: loading it costs a request noticeably
+// (BENCHMARKS.md), and a request that brings a live session never needs a new ID.
 
 /** Random bytes in an ID: 256 bits, four times OWASP's 64-bit minimum. */
 export const SESSION_ID_BYTES = 32;

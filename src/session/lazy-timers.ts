@@ -1,14 +1,11 @@
-// Timers that cost nothing until the event loop turns, for proper-lockfile's lock refresh.
+// Timers that cost nothing until the event loop turns, for a lock's refresh timer.
 //
 // A process's first setTimeout makes Node compile its timer machinery (timers, priority queue,
-// async ids): 0.5–0.9 ms, and 0.1 ms more for the first clearTimeout, measured in a fresh Node 20
-// process. proper-lockfile sets one timer per lock, to refresh it every `update` ms, and a CGI
-// request usually takes and releases its lock without the event loop ever turning: the timer is
-// made, never fires, and is cleared. Until the loop turns no timer could fire anyway (a timer
-// runs only from the loop), so a timer set here waits behind a setImmediate (0.3 ms first
-// time, set and cleared) and is made real, for the time that remains, only when the loop turns.
-// Measured on counter.cgi: the lock taken 0.3 ms faster (in-process timestamps, medians of 40
-// interleaved runs), the whole process ~0.5 ms faster (800 paired runs in each order).
+// async ids), which costs a CGI request more than a setImmediate does (BENCHMARKS.md, start-up
+// notes). A lock's refresh timer is usually set and cleared without the event loop ever turning,
+// and until it turns no timer could fire anyway (a timer runs only from the loop). So a timer set
+// here waits behind a setImmediate and is made real, for the time that remains, only when the
+// loop turns.
 
 /** The timer handle given out while deferred: the parts of Node's Timeout proper-lockfile uses. */
 export class LazyTimeout {

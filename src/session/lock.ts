@@ -1,10 +1,11 @@
 // Session locks: proper-lockfile's atomic `mkdir <file>.lock`, kept fresh while held, taken over
 // once stale (a crashed holder), and tried with jittered backoff for a bounded time so a busy
-// session answers 503 long before the web server's CGI timeout gives up on us.
+// session answers 503 long before the web server's CGI timeout gives up on us. Everything the
+// project knows about proper-lockfile is here (and, for bundling, in scripts/bundle.js).
 
 import { mkdirSync, realpathSync, rmdirSync, statSync, utimesSync, type Stats } from 'node:fs';
-import { lockSync } from 'proper-lockfile';
-import { CgiError } from '../errors.js';
+import { check, lockSync } from 'proper-lockfile';
+import { CgiError, errorCode, errorMessage } from '../base/errors.js';
 import { withLazyTimers } from './lazy-timers.js';
 import type { SessionLock } from './store.js';
 
@@ -25,15 +26,19 @@ export interface LockTiming {
 /** The timing with defaults filled in. */
 export type ResolvedLockTiming = Required<LockTiming>;
 
+/** The lock of `<file>` is the directory `<file>` + this. */
+export const LOCK_SUFFIX = '.lock';
+
+/** The defaults of {@link LockTiming}, for help texts; `updateMs` is half of `staleMs`. */
+export const LOCK_DEFAULTS = { staleMs: 10_000, waitMs: 8000 } as const;
+
 const MIN_STALE_MS = 2000;
-const DEFAULT_STALE_MS = 10_000;
-const DEFAULT_WAIT_MS = 8000;
 const FIRST_BACKOFF_MS = 5;
 const MAX_BACKOFF_MS = 200;
 
 /** Fills in and checks lock timing; a bad value is a TypeError naming the option. */
 export function resolveLockTiming(timing: LockTiming = {}): ResolvedLockTiming {
-  const staleMs = timing.staleMs ?? DEFAULT_STALE_MS;
+  const staleMs = timing.staleMs ?? LOCK_DEFAULTS.staleMs;
   if (!Number.isFinite(staleMs) || staleMs < MIN_STALE_MS) {
     throw new TypeError(`option staleMs is invalid: ${staleMs} (at least ${MIN_STALE_MS})`);
   }
@@ -41,7 +46,7 @@ export function resolveLockTiming(timing: LockTiming = {}): ResolvedLockTiming {
   if (!Number.isFinite(updateMs) || updateMs < 1000 || updateMs > staleMs / 2) {
     throw new TypeError(`option updateMs is invalid: ${updateMs} (between 1000 and staleMs / 2)`);
   }
-  const waitMs = timing.waitMs ?? DEFAULT_WAIT_MS;
+  const waitMs = timing.waitMs ?? LOCK_DEFAULTS.waitMs;
   if (!Number.isFinite(waitMs) || waitMs < 0) throw new TypeError(`option waitMs is invalid: ${waitMs}`);
   return { staleMs, updateMs, waitMs };
 }
@@ -59,13 +64,10 @@ export async function acquireLock(file: string, timing: ResolvedLockTiming, log:
   let backoffMs = FIRST_BACKOFF_MS;
   for (;;) {
     try {
-      // proper-lockfile's synchronous API: an attempt is a few system calls (mkdir, then utimes
-      // and stat to learn the mtime precision), and run synchronously they skip the callback,
-      // nextTick and promise hops of its asynchronous API. Measured on counter.cgi (a return
-      // visit): 1.2 ms less whole-process time (median of 250 paired runs, 95% interval
-      // 0.9–1.6 ms) and 5 million fewer instructions of ~107 million.
-      // Waiting between attempts stays asynchronous, and proper-lockfile's timer still
-      // refreshes the lock, made only once the event loop turns (./lazy-timers.ts).
+      // proper-lockfile's synchronous API: an attempt is a few system calls, and run
+      // synchronously they skip the callback, nextTick and promise hops of its asynchronous API,
+      // which measured slower (BENCHMARKS.md, start-up notes). Waiting between attempts stays
+      // asynchronous, and the refresh timer is made only once the event loop turns.
       const release = withLazyTimers(() => lockSync(file, {
         realpath: false, // The session file may not exist yet (a new or regenerated session).
         stale: timing.staleMs,
@@ -90,6 +92,11 @@ export async function acquireLock(file: string, timing: ResolvedLockTiming, log:
   }
 }
 
+/** Whether a live process holds the lock of `file` now (a stale lock counts as not held). */
+export function isLocked(file: string, staleMs: number): Promise<boolean> {
+  return check(file, { realpath: false, stale: staleMs });
+}
+
 /** A lock we hold, with enough of its directory's identity to tell if someone replaced it. */
 class HeldLock implements SessionLock {
   #compromised = false;
@@ -102,7 +109,7 @@ class HeldLock implements SessionLock {
   readonly #lockDir: string;
 
   constructor(readonly file: string, readonly staleMs: number, readonly log: (line: string) => void) {
-    this.#lockDir = `${file}.lock`;
+    this.#lockDir = file + LOCK_SUFFIX;
   }
 
   get compromised(): boolean {
@@ -193,15 +200,4 @@ function lost(file: string, why: string): CgiError {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** The `code` of a Node-style error, if any. */
-export function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** A one-line description of a thrown value. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

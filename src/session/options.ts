@@ -1,9 +1,9 @@
 // Session options: what a script may set, with defaults, resolved once per request into the
 // complete settings the session glue works from.
 
-import type { CgiRequest } from '../request.js';
-import { writeAll } from '../stdio.js';
-import { resolveSessionDir } from './dir.js';
+import { resolveDataDir } from '../base/data-dir.js';
+import { writeAll } from '../base/sync-io.js';
+import type { CgiRequest } from '../core/request.js';
 import { FileSessionStore } from './file-store.js';
 import type { Timeouts } from './gc.js';
 import { resolveLockTiming, type LockTiming } from './lock.js';
@@ -17,7 +17,7 @@ export interface SessionOptions extends LockTiming {
    * idle timer is not renewed, and a missing session is not created. @default true
    */
   lock?: boolean;
-  /** The sessions folder. @default CGI_SESSION_DIR, else see `resolveSessionDir` */
+  /** The sessions folder. @default CGI_SESSION_DIR, else see `resolveDataDir` */
   dir?: string;
   /** Where sessions are kept. @default a FileSessionStore in `dir` */
   store?: SessionStore;
@@ -67,6 +67,18 @@ export interface Settings extends Timeouts {
   log: (line: string) => void;
 }
 
+/** The defaults of {@link SessionOptions} that are plain values (for help texts and tools). */
+export const SESSION_DEFAULTS = {
+  cookieName: 'sid',
+  cookiePath: '/',
+  sameSite: 'lax',
+  idleTimeoutSeconds: 30 * 60,
+  absoluteTimeoutSeconds: 8 * 60 * 60,
+  touchAfterSeconds: 60,
+  gcProbability: 0.01,
+  gcMaxSessions: 20,
+} as const;
+
 /** Resolves `options` for `request`; a bad value throws a TypeError naming the option. */
 export function resolveSettings(request: CgiRequest, options: SessionOptions): Settings {
   const timing = resolveLockTiming(options);
@@ -75,16 +87,16 @@ export function resolveSettings(request: CgiRequest, options: SessionOptions): S
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`option ${name} is invalid: ${String(value)}`);
     return value * 1000;
   };
-  const cookiePath = options.cookiePath ?? '/';
-  const baseName = options.cookieName ?? 'sid';
+  const cookiePath = options.cookiePath ?? SESSION_DEFAULTS.cookiePath;
+  const baseName = options.cookieName ?? SESSION_DEFAULTS.cookieName;
   // RFC 6265bis §4.1.3: __Host- binds the cookie to this host, over HTTPS, with Path=/.
   const prefix = !request.https ? '' : cookiePath === '/' ? '__Host-' : '__Secure-';
-  const gcProbability = options.gcProbability ?? 0.01;
+  const gcProbability = options.gcProbability ?? SESSION_DEFAULTS.gcProbability;
   if (!(gcProbability >= 0 && gcProbability <= 1)) throw new TypeError(`option gcProbability is invalid: ${gcProbability}`);
   const log = options.log ?? ((line: string) => writeAll(2, `${line}\n`));
   const store = options.store ?? new FileSessionStore({
     log,
-    dir: options.dir ?? resolveSessionDir(request.env, process.argv[1]), // The running script's file.
+    dir: options.dir ?? resolveDataDir(request.env, process.argv[1]), // The running script's file.
     maxDataBytes: options.maxDataBytes,
     durable: options.durable,
     ...timing,
@@ -95,12 +107,12 @@ export function resolveSettings(request: CgiRequest, options: SessionOptions): S
     cookieName: prefix + baseName,
     cookiePath,
     secure: request.https,
-    sameSite: options.sameSite ?? 'lax',
-    idleMs: seconds('idleTimeoutSeconds', 30 * 60),
-    absoluteMs: seconds('absoluteTimeoutSeconds', 8 * 60 * 60),
-    touchAfterMs: seconds('touchAfterSeconds', 60),
+    sameSite: options.sameSite ?? SESSION_DEFAULTS.sameSite,
+    idleMs: seconds('idleTimeoutSeconds', SESSION_DEFAULTS.idleTimeoutSeconds),
+    absoluteMs: seconds('absoluteTimeoutSeconds', SESSION_DEFAULTS.absoluteTimeoutSeconds),
+    touchAfterMs: seconds('touchAfterSeconds', SESSION_DEFAULTS.touchAfterSeconds),
     gcProbability,
-    gcMaxSessions: options.gcMaxSessions ?? 20,
+    gcMaxSessions: options.gcMaxSessions ?? SESSION_DEFAULTS.gcMaxSessions,
     staleMs: timing.staleMs,
     now: options.now ?? Date.now,
     log,

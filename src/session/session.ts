@@ -1,33 +1,34 @@
 // The glue between a request and its session: reads the ID from the cookie, locks and loads the
 // session, and saves it (only if changed) and releases the lock when the response finishes.
-// Loaded lazily (see ./entry.ts): scripts without sessions never pay for this or proper-lockfile.
+// Loaded lazily (by the package's openSession): scripts without sessions never pay for this or
+// proper-lockfile.
 
-import { HttpError } from '../errors.js';
-import type { CgiRequest } from '../request.js';
-import type { CgiResponse } from '../response.js';
+import { errorCode, errorMessage, HttpError } from '../base/errors.js';
+import type { CgiRequest } from '../core/request.js';
+import type { CgiResponse } from '../core/response.js';
+import { CSRF_KEY } from './csrf.js';
 import { isExpired, sweepSessions } from './gc.js';
 import { createSessionId, isSessionId } from './id.js';
-import { errorCode } from './lock.js';
 import { resolveSettings, type SessionOptions, type Settings } from './options.js';
 import type { SessionData, SessionLock, SessionRecord } from './store.js';
 
 export type { SessionOptions } from './options.js';
 
+/** The session opened for each response: one per request, gone with it. */
 const OPENED = new WeakMap<CgiResponse, Promise<Session>>();
 
-/** The key under which {@link csrfToken} keeps a session's token. */
-export const CSRF_KEY = '_csrf';
+/** A session's life is driven from here, through these; they are no members a script could call. */
+let loadSession: (session: Session, id: string | undefined) => Promise<void>;
+let finishSession: (session: Session, ok: boolean) => Promise<void>;
 
 /**
  * Opens the session of this request. The session cookie's ID is used only if it has the exact
  * shape of our IDs and names a live session (strict mode); otherwise the request gets a fresh
  * session, which is saved — and its cookie set — only once something is stored in it.
  * Throws HttpError 503 (with `Retry-After`) when the session stays locked by other requests.
- * @example
- * const session = await openSession(request, response);
- * session.set('visits', Number(session.get('visits') ?? 0) + 1);
+ * (The package's `openSession`, loaded on first use.)
  */
-export async function openSession(request: CgiRequest, response: CgiResponse, options: SessionOptions = {}): Promise<Session> {
+export async function beginSession(request: CgiRequest, response: CgiResponse, options: SessionOptions = {}): Promise<Session> {
   // A second call in one request gets the same session: opening it again would wait for the
   // lock this very request holds, until the 503.
   const opened = OPENED.get(response);
@@ -36,10 +37,10 @@ export async function openSession(request: CgiRequest, response: CgiResponse, op
   response.setHeader('Cache-Control', 'no-store'); // A page showing session data is private.
   const claimed = request.cookies[settings.cookieName];
   const session = new Session(settings, response, claimed !== undefined);
-  const loading = session.load(isSessionId(claimed) ? claimed : undefined).then(() => session);
+  const loading = loadSession(session, isSessionId(claimed) ? claimed : undefined).then(() => session);
   OPENED.set(response, loading);
   await loading;
-  response.onFinish((ok) => session.finish(ok));
+  response.onFinish((ok) => finishSession(session, ok));
   return session;
 }
 
@@ -56,7 +57,7 @@ export class Session {
   readonly #response: CgiResponse;
   readonly #cookieSent: boolean;
 
-  /** Use {@link openSession}. */
+  /** Use the package's `openSession`. */
   constructor(settings: Settings, response: CgiResponse, cookieSent: boolean) {
     this.#settings = settings;
     this.#response = response;
@@ -151,8 +152,13 @@ export class Session {
     }
   }
 
+  static {
+    loadSession = (session, id) => session.#load(id);
+    finishSession = (session, ok) => session.#finish(ok);
+  }
+
   /** Loads the session named by `id`; any failure to find a live one leaves a fresh session. */
-  async load(id: string | undefined): Promise<void> {
+  async #load(id: string | undefined): Promise<void> {
     const record = id === undefined ? undefined : await this.#loadLive(id);
     if (id === undefined || record === undefined) {
       this.#id = await createSessionId(); // Strict mode: an ID we cannot vouch for is never reused.
@@ -192,7 +198,7 @@ export class Session {
   }
 
   /** The response's finish hook: save if the handler succeeded, always release the lock. */
-  async finish(ok: boolean): Promise<void> {
+  async #finish(ok: boolean): Promise<void> {
     if (this.#state !== 'open') return;
     this.#state = 'closed';
     try {
@@ -249,7 +255,7 @@ export class Session {
       await sweepSessions(store, { ...this.#settings, now: now(), maxSessions: gcMaxSessions });
     } catch (error) {
       // A failed sweep must not fail the visitor's request; the next sweep or cron tries again.
-      this.#settings.log(`cgi-shim: session sweep failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#settings.log(`cgi-shim: session sweep failed: ${errorMessage(error)}`);
     }
   }
 

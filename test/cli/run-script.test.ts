@@ -97,7 +97,7 @@ test('cgi-shim run refuses a script that is not executable with exit status 2', 
 });
 
 for (const [title, args, message] of [
-  ['an unknown flag', ['hello', '--bogus'], /Unknown option '--bogus'/],
+  ['an unknown flag', ['hello', '--bogus'], /^cgi-shim run: unknown option '--bogus'\nRun `cgi-shim run --help`/],
   ['no script', [], /expected one script/],
   ['--form with --body-file', ['hello', '--form', 'a=1', '--body-file', 'x'], /cannot be combined/],
   ['a malformed --form', ['hello', '--form', 'novalue'], /--form must look like/],

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { FileSessionStore } from '../../src/session/file-store.js';
 import { createSessionId } from '../../src/session/id.js';
 import { ROOT } from '../helpers/cgi.js';
-import { tempDir } from '../helpers/request.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const run = promisify(execFile);
 const CLI = join(ROOT, 'bin', 'cgi-shim.js');
@@ -92,5 +92,5 @@ test('gc removes expired sessions and skips locked ones', async (t) => {
 test('gc rejects an unknown option with usage', async (t) => {
   const { code, stderr } = await cli(['gc', '--bogus']);
   t.is(code, 2);
-  t.regex(stderr, /unknown option --bogus/);
+  t.regex(stderr, /^cgi-shim gc: unknown option '--bogus'\n/);
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { parseCookies } from '../../src/cookies.js';
+import { parseCookies } from '../../src/core/cookies.js';
 import { runScript } from '../helpers/cgi.js';
 
 test('set-cookie.cgi sets the flavor cookie with its attributes and shows the header', async (t) => {

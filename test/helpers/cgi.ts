@@ -104,3 +104,13 @@ export function runScript(name: string, options: ScriptRunOptions = {}): Promise
     child.stdin.end(options.stdin ?? '');
   });
 }
+
+/** The value a `Set-Cookie` header gives cookie `name`, or undefined if none sets it. */
+export function cookieValue(response: CgiOutput, name: string): string | undefined {
+  for (const header of response.headerAll('set-cookie')) {
+    const [pair] = header.split(';', 1);
+    const eq = pair!.indexOf('=');
+    if (pair!.slice(0, eq) === name) return pair!.slice(eq + 1);
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CgiError } from '../../src/errors.js';
+import { CgiError } from '../../src/base/errors.js';
 import { findHeaderBlockEnd, parseHeaderBlock } from '../../src/host/output.js';
 
 function end(text: string) {

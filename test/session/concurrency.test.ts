@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseRecord } from '../../src/session/file-store.js';
 import { runScript } from '../helpers/cgi.js';
 import { buildFixture } from '../helpers/fixtures.js';
-import { tempDir } from '../helpers/request.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { exclusively } from '../helpers/exclusive.js';
 
 const PARALLEL = 100;

@@ -5,11 +5,11 @@ import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CgiError } from '../../src/errors.js';
+import { CgiError } from '../../src/base/errors.js';
 import { FileSessionStore, parseRecord } from '../../src/session/file-store.js';
 import { createSessionId } from '../../src/session/id.js';
 import { buildFixture } from '../helpers/fixtures.js';
-import { tempDir } from '../helpers/request.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const KILLS = 40;
 const STALE_MS = 2000; // proper-lockfile's minimum; the fixture uses the same.

@@ -3,11 +3,11 @@ import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFil
 import { execFileSync } from 'node:child_process';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
-import { CgiError } from '../../src/errors.js';
+import { CgiError } from '../../src/base/errors.js';
 import { FileSessionStore, parseRecord } from '../../src/session/file-store.js';
 import { createSessionId } from '../../src/session/id.js';
 import type { SessionLock } from '../../src/session/store.js';
-import { tempDir } from '../helpers/request.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const record = (data: Record<string, unknown>) => ({ createdAt: 1000, touchedAt: 2000, data });
 

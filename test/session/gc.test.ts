@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { FileSessionStore } from '../../src/session/file-store.js';
 import { isExpired, sweepSessions } from '../../src/session/gc.js';
 import { createSessionId } from '../../src/session/id.js';
-import { tempDir } from '../helpers/request.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const timeouts = { idleMs: 1000, absoluteMs: 10_000 };
 

@@ -8,7 +8,8 @@ import { FileSessionStore } from '../../src/session/file-store.js';
 import { createSessionId } from '../../src/session/id.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { DIST_CGI_BIN, runScript } from '../helpers/cgi.js';
-import { runHandler, tempDir } from '../helpers/request.js';
+import { runHandler } from '../helpers/run-handler.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** Every path under `root` with its content and mtime, except those under `skip`. */
 async function snapshot(root: string, skip: string): Promise<Map<string, string>> {

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { mkdir, rmdir, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CgiError } from '../../src/errors.js';
+import { CgiError } from '../../src/base/errors.js';
 import { acquireLock, resolveLockTiming } from '../../src/session/lock.js';
-import { tempDir } from '../helpers/request.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const quiet = () => {};
 

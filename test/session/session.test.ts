@@ -2,11 +2,13 @@ import test from 'ava';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openSession, type Session, type SessionOptions } from '../../src/index.js';
-import { CgiError } from '../../src/errors.js';
+import { CgiError } from '../../src/base/errors.js';
 import { FileSessionStore } from '../../src/session/file-store.js';
 import { createSessionId } from '../../src/session/id.js';
 import type { SessionStore } from '../../src/session/store.js';
-import { cookieValue, runHandler, tempDir } from '../helpers/request.js';
+import { runHandler } from '../helpers/run-handler.js';
+import { cookieValue } from '../helpers/cgi.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const MINUTE = 60_000;
 

@@ -1,0 +1,85 @@
+// The CGI process adapter (RFC 3875; the child side of Go's net/http/cgi): one process, one
+// request. The request comes from the environment and stdin, the response goes to stdout, the
+// diagnostics to stderr, which the web server writes to its error log. The only module that
+// touches the process: its failures outside the handler still answer, and it ends as soon as its
+// response is out and nothing is left to do.
+
+import { writeAll, type ByteSink, type ByteSource } from '../base/sync-io.js';
+import { errorResponse, handleRequest, isDebug, logFailure, type Handler, type LogSink, type PipelineOptions } from '../core/pipeline.js';
+import type { CgiEnv } from '../core/request.js';
+import type { CgiResponse } from '../core/response.js';
+
+export type { Handler } from '../core/pipeline.js';
+
+/** Options of {@link run}. The I/O fields exist for tests; scripts leave them out. */
+export interface RunOptions extends PipelineOptions {
+  /** The meta-variables. @default process.env */
+  env?: CgiEnv;
+  /** The request body's source. @default 0 (stdin) */
+  stdin?: ByteSource;
+  /** Where the CGI response goes. @default 1 (stdout) */
+  stdout?: ByteSink;
+  /** Where diagnostics go; the web server writes them to its error log. @default 2 (stderr) */
+  stderr?: ByteSink;
+}
+
+/**
+ * Runs a CGI script: call it once at the top level of the script.
+ * Resolves with the exit status, which it also sets as `process.exitCode` in a real process.
+ * @example
+ * run((req, res) => {
+ *   res.html(html`<p>Hello, ${req.query.get('name') ?? 'world'}!</p>`);
+ * });
+ */
+export async function run(handler: Handler, options: RunOptions = {}): Promise<number> {
+  const realProcess = options.stdout === undefined;
+  if (realProcess) {
+    // httpoxy: a client's `Proxy:` header arrives as HTTP_PROXY, which HTTP clients would obey.
+    delete process.env.HTTP_PROXY;
+  }
+  const env = options.env ?? process.env;
+  const out = options.stdout ?? 1;
+  const err = options.stderr ?? 2;
+  const log: LogSink = (entry) => writeAll(err, `${entry}\n`);
+  let sent = false;
+  const send = (response: CgiResponse, omitBody: boolean) => {
+    if (sent) return;
+    sent = true;
+    writeAll(out, response.toBytes(omitBody));
+  };
+  if (realProcess) {
+    guardProcess((error) => {
+      logFailure(log, env, error);
+      send(errorResponse(error, options.debug ?? isDebug(env)), false);
+      process.exit(1); // Nothing of ours is pending: the response went out synchronously.
+    }, () => sent);
+  }
+  const outcome = await handleRequest(handler, env, options.stdin ?? 0, options, log);
+  send(outcome.response, outcome.omitBody);
+  const status = outcome.failed ? 1 : 0;
+  if (realProcess) {
+    process.exitCode = status;
+    process.on('beforeExit', exitWhenIdle);
+  }
+  return status;
+}
+
+/**
+ * Ends the process once the response is out and the script has nothing left to do (the event
+ * loop ran empty, and no 'beforeExit' listener before this one gave it more work), with the
+ * 'exit' listeners run as ever. What it skips is Node's teardown of an idle process, freeing what
+ * the system frees anyway (BENCHMARKS.md, start-up notes).
+ */
+function exitWhenIdle(): void {
+  // getActiveResourcesInfo lists only what keeps the process alive (not unref'd handles).
+  if (typeof process.getActiveResourcesInfo === 'function' && process.getActiveResourcesInfo().length === 0) process.exit();
+}
+
+/** Errors thrown outside the handler's promise, and a handler that never settles, still answer. */
+function guardProcess(crash: (error: unknown) => void, wasSent: () => boolean): void {
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  process.on('beforeExit', () => {
+    if (!wasSent()) crash(new Error('the handler never finished: it returned a promise that did not settle'));
+  });
+}

@@ -1,0 +1,70 @@
+// Command-line arguments of every `cgi-shim` command: one parser (node:util's parseArgs, strict),
+// one answer to --help, and one way to report a usage error (exit status 2).
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { errorMessage } from '../base/errors.js';
+
+/** The options a command takes, as node:util's parseArgs describes them. */
+export type OptionsSpec = NonNullable<ParseArgsConfig['options']>;
+
+/** What a command accepts. */
+export interface CommandSpec<O extends OptionsSpec> {
+  /** The command's name, as in `cgi-shim NAME`. */
+  name: string;
+  /** The help text, printed for `--help` (which every command takes without listing it). */
+  usage: string;
+  options: O;
+  /** How many positional arguments the command takes: [fewest, most]. @default [0, 0] */
+  positionals?: readonly [number, number];
+  /** What to say when there are fewer. @default 'an argument is missing' */
+  missing?: string;
+}
+
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** The parsed arguments of a command whose options are `O`. */
+export type ParsedArgs<O extends OptionsSpec> = ReturnType<typeof parseArgs<{ options: O & typeof HELP; strict: true; allowPositionals: true }>>;
+
+/**
+ * Parses a command's arguments. Answers `--help` (the usage on stdout) and usage errors (on
+ * stderr) itself: returns the parsed arguments, or the exit status when the command has nothing
+ * more to do (0 after help, 2 after an error).
+ */
+export function parseCommand<O extends OptionsSpec>(spec: CommandSpec<O>, args: string[]): ParsedArgs<O> | number {
+  let parsed: ParsedArgs<O>;
+  try {
+    parsed = parseArgs({ args, options: { ...spec.options, ...HELP }, strict: true, allowPositionals: true });
+  } catch (error) {
+    // parseArgs says "Unknown option '--x'. To specify a positional argument…", "Option '--port
+    // <value>' argument missing": its first sentence, as our messages read.
+    const message = errorMessage(error).split('. ', 1)[0]!;
+    return usageError(spec.name, message.charAt(0).toLowerCase() + message.slice(1));
+  }
+  // The generic values type does not show the `help` every command is given.
+  if ((parsed.values as { help?: boolean }).help === true) {
+    process.stdout.write(spec.usage);
+    return 0;
+  }
+  const [fewest, most] = spec.positionals ?? [0, 0];
+  const count = parsed.positionals.length;
+  if (count < fewest) return usageError(spec.name, spec.missing ?? 'an argument is missing');
+  if (count > most) return usageError(spec.name, `unexpected argument ${JSON.stringify(parsed.positionals[most])}`);
+  return parsed;
+}
+
+/** Reports a usage error of `cgi-shim <command>` on stderr, with a pointer to its help; returns 2. */
+export function usageError(command: string, message: string): number {
+  process.stderr.write(`cgi-shim ${command}: ${message}\nRun \`cgi-shim ${command} --help\` for its usage.\n`);
+  return 2;
+}
+
+/** `text` as a whole number of at most 15 digits, or undefined. */
+export function wholeNumber(text: string): number | undefined {
+  return /^[0-9]{1,15}$/.test(text) ? Number(text) : undefined;
+}
+
+/** `text` as a positive finite number, or undefined. */
+export function positiveNumber(text: string): number | undefined {
+  const value = Number(text);
+  return text.trim() !== '' && Number.isFinite(value) && value > 0 ? value : undefined;
+}

@@ -1,0 +1,86 @@
+import test from 'ava';
+import { HttpError } from '../../src/base/errors.js';
+import { parseForm } from '../../src/core/forms.js';
+
+const BOUNDARY = 'XyZ123';
+const MULTIPART = `multipart/form-data; boundary=${BOUNDARY}`;
+
+function multipart(parts: Array<{ name: string; value: string; filename?: string; type?: string }>): Buffer {
+  const text = parts.map((part) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${part.name}"` +
+    (part.filename === undefined ? '' : `; filename="${part.filename}"\r\nContent-Type: ${part.type ?? 'application/octet-stream'}`) +
+    `\r\n\r\n${part.value}\r\n`).join('') + `--${BOUNDARY}--\r\n`;
+  return Buffer.from(text);
+}
+
+test('parseForm reads multipart fields and files', async (t) => {
+  const form = await parseForm(MULTIPART, [multipart([
+    { name: 'title', value: 'Hi <there>' },
+    { name: 'title', value: 'again' },
+    { name: 'upload', value: 'file body\r\nline 2', filename: 'notes.txt', type: 'text/plain' },
+  ])]);
+  t.deepEqual(form.fields.getAll('title'), ['Hi <there>', 'again']);
+  t.is(form.files.length, 1);
+  t.is(form.files[0]?.field, 'upload');
+  t.is(form.files[0]?.filename, 'notes.txt');
+  t.is(form.files[0]?.mimeType, 'text/plain');
+  t.is(form.files[0]?.data.toString(), 'file body\r\nline 2');
+});
+
+test('parseForm reads a multipart body that arrives in many small chunks', async (t) => {
+  const body = multipart([{ name: 'a', value: 'x'.repeat(5000) }, { name: 'f', value: 'y'.repeat(9000), filename: 'f.bin' }]);
+  const chunks = Array.from({ length: Math.ceil(body.length / 7) }, (_, i) => body.subarray(i * 7, i * 7 + 7));
+  const form = await parseForm(MULTIPART, chunks);
+  t.is(form.fields.get('a')?.length, 5000);
+  t.is(form.files[0]?.data.length, 9000);
+});
+
+async function statusOf(promise: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error instanceof HttpError ? error.status : -1;
+  }
+}
+
+test('parseForm answers 413 for a file over the limit', async (t) => {
+  const body = multipart([{ name: 'f', value: 'x'.repeat(101), filename: 'big.bin' }]);
+  t.is(await statusOf(parseForm(MULTIPART, [body], { maxFileBytes: 100 })), 413);
+});
+
+test('parseForm answers 413 for too many files, fields or parts', async (t) => {
+  const files = multipart([1, 2, 3].map((i) => ({ name: `f${i}`, value: 'x', filename: `${i}.txt` })));
+  t.is(await statusOf(parseForm(MULTIPART, [files], { maxFiles: 2 })), 413);
+  const fields = multipart([1, 2, 3].map((i) => ({ name: `f${i}`, value: 'x' })));
+  t.is(await statusOf(parseForm(MULTIPART, [fields], { maxFields: 2 })), 413);
+  t.is(await statusOf(parseForm(MULTIPART, [fields], { maxParts: 2 })), 413);
+  t.is(await statusOf(parseForm('application/x-www-form-urlencoded', [Buffer.from('a=1&b=2&c=3')], { maxFields: 2 })), 413);
+});
+
+test('parseForm answers 413 for a field value over the limit', async (t) => {
+  const body = multipart([{ name: 'a', value: 'x'.repeat(11) }]);
+  t.is(await statusOf(parseForm(MULTIPART, [body], { maxFieldBytes: 10 })), 413);
+});
+
+test('parseForm answers 400 for a missing boundary or a truncated body', async (t) => {
+  t.is(await statusOf(parseForm('multipart/form-data', [Buffer.from('x')])), 400);
+  const body = multipart([{ name: 'a', value: 'x' }]);
+  t.is(await statusOf(parseForm(MULTIPART, [body.subarray(0, body.length - 12)])), 400);
+  t.is(await statusOf(parseForm('multipart/form-data; boundary=other', [body])), 400);
+});
+
+test('parseForm answers 415 for a body that is not a form', async (t) => {
+  t.is(await statusOf(parseForm('application/json', [Buffer.from('{}')])), 415);
+  t.is(await statusOf(parseForm(undefined, [Buffer.from('a=1')])), 415);
+});
+
+test('parseForm gives an empty form for an empty body of any type', async (t) => {
+  const form = await parseForm(undefined, []);
+  t.is(form.fields.size, 0);
+  t.is(form.files.length, 0);
+});
+
+test('parseForm takes the content type case-insensitively, with parameters', async (t) => {
+  const form = await parseForm('Application/X-WWW-Form-Urlencoded; charset=UTF-8', [Buffer.from('a=%E2%9C%93')]);
+  t.is(form.fields.get('a'), '✓');
+});

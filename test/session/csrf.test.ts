@@ -1,0 +1,76 @@
+import test from 'ava';
+import { csrfToken, openSession, verifyCsrf, type Session } from '../../src/index.js';
+import { runHandler } from '../helpers/run-handler.js';
+import { cookieValue } from '../helpers/cgi.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/** Opens a session with a token, then makes a second request with `env` and the cookie. */
+async function twoRequests(env: Record<string, string>, body: string, useForm: boolean, tamper?: (token: string) => string) {
+  const dir = await tempDir();
+  let token = '';
+  const first = await runHandler(async (request, response) => {
+    const session = await openSession(request, response, { dir, gcProbability: 0 });
+    token = await csrfToken(session);
+    response.text('form');
+  });
+  const sid = cookieValue(first.response, 'sid')!;
+  const sent = tamper ? tamper(token) : token;
+  const text = body.replace('TOKEN', encodeURIComponent(sent));
+  let session: Session | undefined;
+  const second = await runHandler(async (request, response) => {
+    session = await openSession(request, response, { dir, gcProbability: 0 });
+    const form = useForm ? await request.form() : undefined;
+    await verifyCsrf(request, session, form);
+    response.text('accepted');
+  }, {
+    HTTP_COOKIE: `sid=${sid}`, CONTENT_LENGTH: String(Buffer.byteLength(text)),
+    ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace('TOKEN', sent)])),
+  }, text);
+  return { token, second: second.response };
+}
+
+const POST_FORM = { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/x-www-form-urlencoded' };
+
+test('verifyCsrf accepts a POST with the session token in the form', async (t) => {
+  const { token, second } = await twoRequests(POST_FORM, 'item=tea&_csrf=TOKEN', true);
+  t.regex(token, /^[A-Za-z0-9_-]{43}$/);
+  t.is(second.status, 200);
+  t.is(second.text, 'accepted');
+});
+
+test('verifyCsrf accepts a POST with the token in X-CSRF-Token', async (t) => {
+  const { second } = await twoRequests({ REQUEST_METHOD: 'POST', HTTP_X_CSRF_TOKEN: 'TOKEN' }, '', false);
+  t.is(second.status, 200);
+});
+
+test('verifyCsrf rejects a POST without a token with 403', async (t) => {
+  const { second } = await twoRequests(POST_FORM, 'item=tea', true);
+  t.is(second.status, 403);
+});
+
+test('verifyCsrf rejects a POST with a wrong token with 403', async (t) => {
+  const { second } = await twoRequests(POST_FORM, 'item=tea&_csrf=TOKEN', true, (token) => `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`);
+  t.is(second.status, 403);
+});
+
+test('verifyCsrf rejects a POST with a token of another length with 403', async (t) => {
+  const { second } = await twoRequests(POST_FORM, 'item=tea&_csrf=TOKEN', true, (token) => token.slice(0, 10));
+  t.is(second.status, 403);
+});
+
+test('verifyCsrf lets GET through unchecked', async (t) => {
+  const { second } = await twoRequests({ REQUEST_METHOD: 'GET' }, '', false);
+  t.is(second.status, 200);
+});
+
+test('csrfToken is stable within a session and changes on regenerate', async (t) => {
+  const dir = await tempDir();
+  await runHandler(async (request, response) => {
+    const session = await openSession(request, response, { dir, gcProbability: 0 });
+    const first = await csrfToken(session);
+    t.is(await csrfToken(session), first);
+    await session.regenerate();
+    t.not(await csrfToken(session), first);
+    response.text('ok');
+  });
+});
