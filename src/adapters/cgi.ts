@@ -35,14 +35,16 @@ export interface RunOptions extends PipelineOptions {
  */
 export async function run(handler: Handler, options: RunOptions = {}): Promise<number> {
   const realProcess = options.stdout === undefined;
-  if (realProcess) {
-    // httpoxy: a client's `Proxy:` header arrives as HTTP_PROXY, which HTTP clients would obey.
-    delete process.env.HTTP_PROXY;
-  }
   const env = options.env ?? process.env;
   const err = options.stderr ?? 2;
   const log: LogSink = (entry) => writeAll(err, `${entry}\n`);
   if (realProcess) {
+    // httpoxy: a client's `Proxy:` header arrives as HTTP_PROXY, which HTTP clients would obey.
+    delete process.env.HTTP_PROXY;
+    // tsx, or a Node that strips types, runs a script from its source: it works, slowly.
+    if (/\.[mc]?ts$/.test(process.argv[1] ?? '')) {
+      writeAll(err, `cgi-shim: ${process.argv[1]} runs from TypeScript source; for a web server, build it first: npx cgi-shim build\n`);
+    }
     const state = guardProcess();
     state.options = options;
     // A handler that never settles empties the event loop without an answer: answer it.

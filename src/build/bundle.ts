@@ -18,6 +18,9 @@ const require = createRequire(import.meta.url);
 /** This module's own extension: `.ts` run from the sources, `.js` from the compiled package. */
 const OWN_EXTENSION = extname(fileURLToPath(import.meta.url));
 
+/** This package's entry point, for a project that does not have it installed. */
+const OWN_ENTRY = fileURLToPath(new URL(`../index${OWN_EXTENSION}`, import.meta.url));
+
 /** The module every built script starts with: see script-prelude.ts. */
 const PRELUDE = fileURLToPath(new URL(`script-prelude${OWN_EXTENSION}`, import.meta.url));
 
@@ -72,7 +75,7 @@ export async function bundleScripts(entries: ReadonlyArray<ScriptEntry | string>
     //   proper-lockfile needs of it: see signalExitStandIn.
     // - busboy is kept as a string until a multipart form arrives: see lazyBusboy.
     alias: { 'graceful-fs': 'node:fs' },
-    plugins: [signalExitStandIn, lazyBusboy, requireBuiltins],
+    plugins: [ownPackageFallback, signalExitStandIn, lazyBusboy, requireBuiltins],
     logLevel: 'warning',
   });
   const written = named.map((entry) => join(outdir, `${entry.name}.cgi`));
@@ -87,6 +90,24 @@ export async function bundleScripts(entries: ReadonlyArray<ScriptEntry | string>
 export function scriptName(file: string): string {
   return basename(file, extname(file));
 }
+
+/** Marks a resolution asked by ownPackageFallback itself. */
+const FALLBACK_ASKED = Symbol('asked by ownPackageFallback');
+
+/**
+ * Resolves `node-cgi-shim` as Node would (the project's own copy), else to the copy doing the
+ * build: so scripts also build where it is not installed (`npx node-cgi-shim build`).
+ */
+const ownPackageFallback: Plugin = {
+  name: 'node-cgi-shim-fallback',
+  setup(b) {
+    b.onResolve({ filter: /^node-cgi-shim$/ }, async (args) => {
+      if (args.pluginData === FALLBACK_ASKED) return undefined;
+      const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: FALLBACK_ASKED });
+      return found.errors.length === 0 ? found : { path: OWN_ENTRY };
+    });
+  },
+};
 
 /** Gives proper-lockfile (and only it) a stand-in for signal-exit: see signal-exit.cjs. */
 const signalExitStandIn: Plugin = {

@@ -5,6 +5,10 @@ import leven from 'leven';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { errorMessage } from '../base/errors.js';
 
+/** The command that builds scripts, for messages about TypeScript found where a built script
+ * was expected. */
+export const BUILD_COMMAND = '`npx cgi-shim build` (cgi-bin/*.ts into dist/cgi-bin/*.cgi)';
+
 /** The options a command takes, as node:util's parseArgs describes them. */
 export type OptionsSpec = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,9 +1,10 @@
 // `cgi-shim serve`: hosts a folder of CGI scripts locally at http://127.0.0.1:PORT/cgi-bin/…,
 // each request run as a real CGI process. Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
 
-import { errorCode } from '../base/errors.js';
+import { readdir } from 'node:fs/promises';
+import { errorCode, errorMessage } from '../base/errors.js';
 import { HOST_DEFAULTS, startHost } from '../host/server.js';
-import { parseCommand, positiveNumber, usageError, wholeNumber } from './args.js';
+import { BUILD_COMMAND, parseCommand, positiveNumber, usageError, wholeNumber } from './args.js';
 
 const USAGE = `usage: cgi-shim serve [options]
 
@@ -52,9 +53,18 @@ export async function main(args: string[]): Promise<number> {
       port, host: values.host, dir: values.dir, timeoutSeconds, maxBodyBytes, documentRoot: values['document-root'],
     });
   } catch (error) {
+    if (errorCode(error) === 'EHOSTDIR') {
+      process.stderr.write(`${errorMessage(error)}${values.dir === HOST_DEFAULTS.dir ? `: build your scripts first: ${BUILD_COMMAND}` : ''}\n`);
+      return 1;
+    }
     if (errorCode(error) !== 'EADDRINUSE') throw error;
     process.stderr.write(`cgi-shim serve: port ${port} on ${values.host} is in use; choose another with --port or PORT\n`);
     return 1;
+  }
+  const sources = (await readdir(values.dir)).filter((name) => /\.m?ts$/.test(name));
+  if (sources.length > 0) {
+    process.stderr.write(`cgi-shim serve: warning: ${values.dir} holds TypeScript (${sources.length} .ts files), which cannot run as CGI ` +
+      `scripts: build them first: ${BUILD_COMMAND}, and serve dist/cgi-bin\n`);
   }
   // Exactly this line on stdout, so that a test or a script can read the URL (with port 0 too).
   process.stdout.write(`serving ${host.url}\n`);
