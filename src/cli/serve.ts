@@ -21,6 +21,9 @@ options:
   -h, --help            show this help
 `;
 
+/** How often the host looks whether npm, which started it, is still there. */
+const PARENT_CHECK_MS = 500;
+
 const SPEC = {
   name: 'serve',
   usage: USAGE,
@@ -72,11 +75,28 @@ export async function main(args: string[]): Promise<number> {
   if (!/^(127\.|::1$|localhost$)/.test(values.host)) {
     process.stderr.write(`cgi-shim serve: warning: listening on ${values.host}, not only on this machine\n`);
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const reason = await new Promise<string>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    if (process.env.npm_command !== undefined) watchParent(() => resolve('npm ended'));
   });
-  process.stderr.write(`cgi-shim serve: ${signal}, stopping\n`);
+  process.stderr.write(`cgi-shim serve: ${reason}, stopping\n`);
   await host.close();
   return 0;
+}
+
+/**
+ * Calls `gone` when the parent process ends. Under npm (`npm start`, `npx cgi-shim serve`) the
+ * parent is a shell that npm made: npm passes a signal on to that shell, which dies of it, and
+ * the host would be left running under PID 1, holding its port. Run any other way (say, with
+ * nohup), outliving the parent is left to the user.
+ */
+function watchParent(gone: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    gone();
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }

@@ -12,13 +12,13 @@ async function makeProject(): Promise<string> {
   await mkdir(join(dir, 'cgi-bin'));
   await writeFile(join(dir, 'cgi-bin', '_greeting.ts'), "export const greeting = (name: string): string => `Hi, ${name}`;\n");
   await writeFile(join(dir, 'cgi-bin', 'greet.ts'), `import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { run } from 'node-cgi-shim';
 import { greeting } from './_greeting.js';
 run((request, response) => {
-  const suffix = readFileSync(new URL('suffix.txt', 'file://' + __filename), 'utf8').trim();
+  const suffix = readFileSync(join(dirname(process.argv[1]!), 'suffix.txt'), 'utf8').trim();
   response.text(greeting(request.query.get('name') ?? 'you') + suffix);
 });
-declare const __filename: string;
 `);
   await writeFile(join(dir, 'cgi-bin', 'plain.mjs'), "import { run } from 'node-cgi-shim';\nrun((_q, r) => { r.json({ plain: true }); });\n");
   await writeFile(join(dir, 'cgi-bin', 'suffix.txt'), '!\n');
