@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { ROOT } from '../helpers/cgi.js';
 import { exclusively } from '../helpers/exclusive.js';
 import { CookieClient } from '../helpers/http-client.js';
+import { contextOf, docBlocks, runBlocks, type BlockRun } from '../helpers/doc-blocks.js';
 import { copyProject } from '../helpers/project-copy.js';
 import { isInstalled, startApache } from '../helpers/servers.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -21,6 +22,8 @@ const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund'];
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'consumer');
 
 interface Setup {
+  /** The copy of this project that was packed. */
+  project: string;
   tarball: string;
   /** The consumer project. */
   dir: string;
@@ -41,7 +44,7 @@ test.before(async () => {
     await exec(process.execPath, [join(project, 'bin', 'cgi-shim.js'), 'init', dir]);
     await exec('npm', ['install', tarball, ...NPM_FLAGS], { cwd: dir, maxBuffer: 10 * 1024 * 1024 });
     await cp(join(FIXTURE, 'cgi-bin'), join(dir, 'cgi-bin'), { recursive: true });
-    return { tarball, dir };
+    return { project, tarball, dir };
   });
 });
 
@@ -165,3 +168,48 @@ async function walkScripts(t: import('ava').ExecutionContext, client: CookieClie
   const added = await client.request('/cgi-bin/tally.cgi', { method: 'POST', form: { add: '3', _csrf: tallyToken } });
   t.regex(await added.text(), /<p id="tally">5<\/p>/);
 }
+
+/** Runs the blocks of README.md and docs/ meant for a user's project, in a fresh folder: as
+ * written, except where the package comes from, since it is not published from here. */
+async function runProjectDocs(t: import('ava').ExecutionContext, files: readonly string[]): Promise<BlockRun[]> {
+  const { project, tarball } = consumer();
+  const blocks = (await docBlocks()).filter((block) => files.includes(block.file) && contextOf(block) === 'project')
+    .sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file));
+  const dir = await tempDir('cgi-shim-docs-project-');
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return exclusively(() => runBlocks(blocks, {
+    cwd: dir,
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? dir },
+    rewrites: [
+      ['npx node-cgi-shim init', `${process.execPath} ${join(project, 'bin', 'cgi-shim.js')} init`],
+      ['npm install', `npm install ${tarball} ${NPM_FLAGS.join(' ')}`],
+    ],
+    writeFiles: true,
+  }));
+}
+
+/** What the runs of the blocks under `heading` printed. */
+function printed(runs: readonly BlockRun[], heading: string): string {
+  return runs.filter((run) => run.block.heading === heading).map((run) => run.stdout).join('\n');
+}
+
+test.serial('docs/tutorial.md, then docs/troubleshooting.md, run as written in a new project', async (t) => {
+  const runs = await runProjectDocs(t, ['docs/tutorial.md', 'docs/troubleshooting.md']);
+  t.true(runs.length >= 12, `${runs.length} blocks ran`);
+  const shell = printed(runs, '4. Run it from a shell');
+  t.regex(shell, /id="greeting">Hello, Ada!</);
+  t.is(shell.match(/id="greeting">Hello, Grace!</g)?.length, 2, 'the POST from the shell and from cgi-shim run');
+  t.is(runs.find((run) => run.block.heading === '5. Serve it locally')?.served, 200);
+  t.regex(printed(runs, '6. Add a session'), /<span id="visits">2<\/span>/);
+  t.regex(printed(runs, '7. Deploy to Apache'), /cgi-shim build: 5 scripts .*\(#!\/usr\/bin\/node\)/);
+  t.regex(printed(runs, '"cannot execute: required file not found"'), /^Status: 200 OK$/m);
+  const cookies = printed(runs, 'A Secure cookie never comes back over plain HTTP');
+  t.regex(cookies, /^Set-Cookie: sid=[^;]+; Path=\/; HttpOnly; SameSite=Lax$/m);
+  t.regex(cookies, /^Set-Cookie: __Host-sid=[^;]+;.*; Secure\b/m);
+});
+
+test.serial('README.md: the commands for your own project run as written in a new project', async (t) => {
+  const runs = await runProjectDocs(t, ['README.md']);
+  t.is(runs.find((run) => run.block.heading === 'Use it in your own project')?.served, 200);
+  t.regex(printed(runs, 'Writing a script'), /\(#!\/opt\/node\/bin\/node\)/);
+});
