@@ -41,7 +41,7 @@ Each run is one process started as a web server starts it (its CGI environment, 
 timed from spawn to exit; the candidates take turns, so drift of the machine's load hits all alike.
 Session scripts run with the cookie of a live session (a return visit: lock, read, write a
 temporary file, fsync it, rename it, fsync the folder, unlock: the default durable save). Built scripts run with their code
-cache warm, as on a server after its first few requests (scripts/code-cache.js). The floor prints the same bytes as hello.cgi with the same shebang in
+cache warm, as on a server after its first few requests (src/build/code-cache.ts). The floor prints the same bytes as hello.cgi with the same shebang in
 the fastest way plain Node has: \`require('node:fs').writeSync(1, …)\` (process.stdout would load
 the stream machinery). Peak memory is the maximum resident set (GNU time), median of 5 runs.
 

@@ -1,4 +1,4 @@
-// Runs the built `cgi-shim` command (bin/cgi-shim.js → dist/cli.mjs) as a user would.
+// Runs the built `cgi-shim` command (bin/cgi-shim.js → dist/lib/cli/main.js) as a user would.
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
