@@ -61,8 +61,6 @@ export async function bundleScripts(entries: ReadonlyArray<ScriptEntry | string>
     // (BENCHMARKS.md: what it costs at start-up, and why not esbuild's keepNames).
     minifyWhitespace: true,
     minifySyntax: true,
-    minifyIdentifiers: process.env.KEEP === 'min' || process.env.KEEP === 'names',
-    keepNames: process.env.KEEP === 'names',
     legalComments: 'none',
     write: false,
     // Before the script's own code: console output to stderr, a failure as it loads answered.
