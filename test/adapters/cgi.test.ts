@@ -1,7 +1,9 @@
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { HttpError } from '../../src/base/errors.js';
 import { run, type Handler, type RunOptions } from '../../src/adapters/cgi.js';
-import { parseCgiOutput } from '../helpers/cgi.js';
+import { parseCgiOutput, ROOT } from '../helpers/cgi.js';
 
 async function invoke(handler: Handler, options: RunOptions = {}) {
   const out: Buffer[] = [];
@@ -153,9 +155,6 @@ test('run escapes control characters of the request line in the log, so a client
 });
 
 test('a script run from its TypeScript source answers, and says on stderr to build it for a web server', async (t) => {
-  const { execFile } = await import('node:child_process');
-  const { promisify } = await import('node:util');
-  const { ROOT } = await import('../helpers/cgi.js');
   const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cgi-bin/hello.ts'], {
     cwd: ROOT, env: { PATH: process.env.PATH, QUERY_STRING: 'name=Ada' },
   });

@@ -33,19 +33,18 @@ let setup: Setup | undefined;
 const cleanups: string[] = [];
 
 test.before(async () => {
-  setup = await exclusively(async () => {
-    const project = await copyProject();
-    const packs = await tempDir('cgi-shim-pack-');
-    cleanups.push(project, packs);
-    const { stdout } = await exec('npm', ['pack', '--pack-destination', packs, ...NPM_FLAGS], { cwd: project, maxBuffer: 10 * 1024 * 1024 });
-    const tarball = join(packs, stdout.trim().split('\n').at(-1)!);
-    const dir = join(await tempDir('cgi-shim-consumer-'), 'my-site');
-    cleanups.push(join(dir, '..'));
-    await exec(process.execPath, [join(project, 'bin', 'cgi-shim.js'), 'init', dir]);
-    await exec('npm', ['install', tarball, ...NPM_FLAGS], { cwd: dir, maxBuffer: 10 * 1024 * 1024 });
-    await cp(join(FIXTURE, 'cgi-bin'), join(dir, 'cgi-bin'), { recursive: true });
-    return { project, tarball, dir };
-  });
+  const project = await copyProject();
+  const packs = await tempDir('cgi-shim-pack-');
+  cleanups.push(project, packs);
+  // npm pack runs prepack, which compiles the library: a heavy step, taken in turn with the others.
+  const { stdout } = await exclusively(() => exec('npm', ['pack', '--pack-destination', packs, ...NPM_FLAGS], { cwd: project, maxBuffer: 10 * 1024 * 1024 }));
+  const tarball = join(packs, stdout.trim().split('\n').at(-1)!);
+  const dir = join(await tempDir('cgi-shim-consumer-'), 'my-site');
+  cleanups.push(join(dir, '..'));
+  await exec(process.execPath, [join(project, 'bin', 'cgi-shim.js'), 'init', dir]);
+  await exec('npm', ['install', tarball, ...NPM_FLAGS], { cwd: dir, maxBuffer: 10 * 1024 * 1024 });
+  await cp(join(FIXTURE, 'cgi-bin'), join(dir, 'cgi-bin'), { recursive: true });
+  setup = { project, tarball, dir };
 });
 
 test.after.always(async () => {
@@ -177,7 +176,7 @@ async function runProjectDocs(t: import('ava').ExecutionContext, files: readonly
     .sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file));
   const dir = await tempDir('cgi-shim-docs-project-');
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return exclusively(() => runBlocks(blocks, {
+  return runBlocks(blocks, {
     cwd: dir,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? dir },
     rewrites: [
@@ -185,7 +184,7 @@ async function runProjectDocs(t: import('ava').ExecutionContext, files: readonly
       ['npm install', `npm install ${tarball} ${NPM_FLAGS.join(' ')}`],
     ],
     writeFiles: true,
-  }));
+  });
 }
 
 /** What the runs of the blocks under `heading` printed. */
