@@ -3,14 +3,14 @@
 
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { errorMessage } from '../base/errors.js';
 import { escapeControls, isToken, parseHeaderLine } from '../base/http.js';
 import { buildCgiEnv, passedThroughEnv, SERVER_SOFTWARE } from '../host/environment.js';
 import { findHeaderBlockEnd, parseHeaderBlock } from '../host/output.js';
 import { startScript } from '../host/script-process.js';
 import { HOST_DEFAULTS } from '../host/server.js';
-import { parseCommand, positiveNumber, usageError, type ParsedArgs } from './args.js';
+import { BUILD_COMMAND, parseCommand, positiveNumber, usageError, type ParsedArgs } from './args.js';
 
 const USAGE = `usage: cgi-shim run <script> [options]
 
@@ -157,6 +157,9 @@ async function planRun(values: RunValues, script: string): Promise<RunPlan> {
 
 /** The script file: a path as given, else a built script's name looked up in the built scripts. */
 async function findScriptFile(name: string): Promise<string> {
+  if (/\.[mc]?ts$/.test(name)) {
+    throw new UsageError(`${name} is TypeScript source, not a CGI script: build it first: ${BUILD_COMMAND}; then \`npx cgi-shim run ${basename(name, extname(name))}\``);
+  }
   const candidates = [name];
   if (!name.includes('/')) candidates.push(join(HOST_DEFAULTS.dir, name), join(HOST_DEFAULTS.dir, `${name}.cgi`));
   for (const candidate of candidates) {
@@ -166,7 +169,7 @@ async function findScriptFile(name: string): Promise<string> {
     if (!executable) throw new UsageError(`${candidate} is not executable (a CGI script needs chmod +x and a #! line)`);
     return resolve(candidate);
   }
-  throw new UsageError(`no such script: ${name}${name.includes('/') ? '' : ` (nor ${HOST_DEFAULTS.dir}/${name}[.cgi]; run \`npm run build\`?)`}`);
+  throw new UsageError(`no such script: ${name}${name.includes('/') ? '' : ` (nor ${HOST_DEFAULTS.dir}/${name}.cgi: build it first: ${BUILD_COMMAND})`}`);
 }
 
 function formBody(fields: readonly string[]): string {

@@ -3,10 +3,10 @@
 // so every rule here is testable with literals. Shared by the local host and `cgi-shim run`.
 
 import { isAbsolute, resolve } from 'node:path';
-import packageJson from '../../package.json' with { type: 'json' };
+import { ownPackage } from '../base/own-package.js';
 
 /** `SERVER_SOFTWARE` of the local host and of `cgi-shim run`, e.g. `node-cgi-shim/0.1.0`. */
-export const SERVER_SOFTWARE = `node-cgi-shim/${packageJson.version}`;
+export const SERVER_SOFTWARE = `node-cgi-shim/${ownPackage().version}`;
 
 /** An HTTP request as the server received it, before any decoding. */
 export interface HostRequest {

@@ -1,7 +1,7 @@
 // Session locks: proper-lockfile's atomic `mkdir <file>.lock`, kept fresh while held, taken over
 // once stale (a crashed holder), and tried with jittered backoff for a bounded time so a busy
 // session answers 503 long before the web server's CGI timeout gives up on us. Everything the
-// project knows about proper-lockfile is here (and, for bundling, in scripts/bundle.js).
+// project knows about proper-lockfile is here (and, for bundling, in src/build/bundle.ts).
 
 import { mkdirSync, realpathSync, rmdirSync, statSync, utimesSync, type Stats } from 'node:fs';
 import { check, lockSync } from 'proper-lockfile';

@@ -1,7 +1,9 @@
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { HttpError } from '../../src/base/errors.js';
 import { run, type Handler, type RunOptions } from '../../src/adapters/cgi.js';
-import { parseCgiOutput } from '../helpers/cgi.js';
+import { parseCgiOutput, ROOT } from '../helpers/cgi.js';
 
 async function invoke(handler: Handler, options: RunOptions = {}) {
   const out: Buffer[] = [];
@@ -150,4 +152,12 @@ test('run escapes control characters of the request line in the log, so a client
   });
   t.regex(result.stderr, /^cgi-shim: GET \/cgi-bin\/t\.cgi\/x\\x0acgi-shim: GET \/admin: forged\\x0d: Error: boom\n/);
   t.is(result.stderr.split('\n').filter((l) => l.startsWith('cgi-shim:')).length, 1);
+});
+
+test('a script run from its TypeScript source answers, and says on stderr to build it for a web server', async (t) => {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cgi-bin/hello.ts'], {
+    cwd: ROOT, env: { PATH: process.env.PATH, QUERY_STRING: 'name=Ada' },
+  });
+  t.regex(stdout, /<h1>Hello, Ada!<\/h1>/);
+  t.regex(stderr, /cgi-bin\/hello\.ts runs from TypeScript source; for a web server, build it first: npx cgi-shim build/);
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ROOT } from '../helpers/cgi.js';
 import { runCli } from '../helpers/cli.js';
 import { makeScriptsFolder } from '../helpers/host.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 test('cgi-shim serve prints its URL, serves scripts, logs requests and stops on SIGTERM', async (t) => {
   const { dir } = await makeScriptsFolder(t);
@@ -60,4 +61,11 @@ test('cgi-shim lists serve and run in its usage', async (t) => {
   t.is(run.code, 0);
   t.regex(run.stdout.toString(), /^  serve +host a folder/m);
   t.regex(run.stdout.toString(), /^  run +run one CGI script/m);
+});
+
+test('cgi-shim serve without built scripts says to build them', async (t) => {
+  const dir = await tempDir();
+  const run = await runCli(['serve', '--port', '0'], { cwd: dir });
+  t.is(run.code, 1);
+  t.regex(run.stderr, /scripts folder dist\/cgi-bin cannot be opened: build your scripts first: `npx cgi-shim build`/);
 });

@@ -7,7 +7,7 @@ import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/pro
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleScripts } from '../../scripts/bundle.js';
+import { bundleScripts } from '../../src/build/bundle.js';
 import { DIST_CGI_BIN } from './cgi.js';
 import type { Layout } from './server-config.js';
 
