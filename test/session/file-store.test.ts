@@ -181,26 +181,30 @@ test('FileSessionStore.write that fails at the rename reports ESESSIONSTORE and 
   t.deepEqual(await readdir(dir), [`${id}.json`]);
 });
 
-/** Counts fsync calls made by code that imported `fsyncSync` from node:fs while `body` runs. */
-async function countFsyncs(body: () => Promise<void>): Promise<number> {
+/** What was fsynced, in order ('file' or 'folder'), by code that imported `fsyncSync` from
+ * node:fs while `body` runs. */
+async function recordFsyncs(body: () => Promise<void>): Promise<string[]> {
   const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
   const real = fs.fsyncSync;
-  let calls = 0;
-  fs.fsyncSync = (fd) => { calls++; real(fd); };
-  syncBuiltinESMExports(); // ES modules' named imports of node:fs see the counting one.
+  const synced: string[] = [];
+  fs.fsyncSync = (fd) => {
+    synced.push(fs.fstatSync(fd).isDirectory() ? 'folder' : 'file');
+    real(fd);
+  };
+  syncBuiltinESMExports(); // ES modules' named imports of node:fs see the recording one.
   try {
     await body();
   } finally {
     fs.fsyncSync = real;
     syncBuiltinESMExports();
   }
-  return calls;
+  return synced;
 }
 
-test.serial('FileSessionStore by default fsyncs the file and the folder on each save', async (t) => {
+test.serial('FileSessionStore by default fsyncs the new file, then the folder, on each save', async (t) => {
   const { store } = quietStore(join(await tempDir(), 'sessions'));
   const id = await createSessionId();
-  t.is(await countFsyncs(() => store.write(id, record({ a: 1 }))), 2);
+  t.deepEqual(await recordFsyncs(() => store.write(id, record({ a: 1 }))), ['file', 'folder']);
   t.deepEqual({ ...(await store.read(id))?.data }, { a: 1 });
 });
 
@@ -208,7 +212,7 @@ test.serial('FileSessionStore with durable: false saves without fsync, still who
   const dir = join(await tempDir(), 'sessions');
   const { store } = quietStore(dir, { durable: false });
   const id = await createSessionId();
-  t.is(await countFsyncs(() => store.write(id, record({ a: 2 }))), 0);
+  t.deepEqual(await recordFsyncs(() => store.write(id, record({ a: 2 }))), []);
   t.deepEqual({ ...(await store.read(id))?.data }, { a: 2 });
   t.deepEqual((await readdir(dir)).filter((name) => name.endsWith('.tmp')), []);
 });

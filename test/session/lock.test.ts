@@ -28,13 +28,23 @@ test('acquireLock gives up on a held lock with ESESSIONLOCKED once waitMs is spe
   }
 });
 
-test('acquireLock waits for a lock that is released within waitMs', async (t) => {
+test('acquireLock waits for a lock that is released within waitMs, and gets it only then', async (t) => {
   const file = join(await tempDir(), 'x.json');
   const first = await acquireLock(file, resolveLockTiming(), quiet);
-  setTimeout(() => void first.release(), 100);
-  const second = await acquireLock(file, resolveLockTiming({ waitMs: 5000 }), quiet);
+  const events: string[] = [];
+  const waiting = acquireLock(file, resolveLockTiming({ waitMs: 30_000 }), quiet).then((lock) => {
+    events.push('second acquired');
+    return lock;
+  });
+  // Let the second try (and retry) while the first holds the lock.
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  t.deepEqual(events, []);
+  events.push('first released');
+  await first.release();
+  const second = await waiting;
+  t.deepEqual(events, ['first released', 'second acquired']);
+  await t.notThrowsAsync(second.assertHeld());
   await second.release();
-  t.pass();
 });
 
 test('acquireLock takes over a stale lock left by a dead process', async (t) => {
