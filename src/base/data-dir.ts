@@ -58,8 +58,8 @@ export function projectDataDir(scriptFile: string | undefined): string | undefin
  * starts it afresh.
  */
 export function privateDataDir(env: Env = process.env): string {
-  const uid = typeof process.getuid === 'function' ? `-${process.getuid()}` : '';
-  return join(env.TMPDIR || '/tmp', `node-cgi-shim-sessions${uid}`);
+  const uid = processUid();
+  return join(env.TMPDIR || '/tmp', `node-cgi-shim-sessions${uid === undefined ? '' : `-${uid}`}`);
 }
 
 /**
@@ -79,7 +79,8 @@ export function withProjectDataDir(env: Env, scriptsDir: string): Env {
  * real folder (not a symbolic link) owned by this user. Group and others lose their access to a
  * folder of ours (chmod 0700); a folder of another user is refused, since they could read the
  * sessions in it or plant their own. When it makes the {@link privateDataDir}, it says so on
- * `log`, once: at the first use after each clean-up of the temporary folder.
+ * `log`: once per life of that folder, when sessions start afresh, rather than once per process,
+ * which for CGI is once per request and would fill the error log.
  * Throws {@link ConfigError} `ESESSIONDIR` for what the deployment must fix, CgiError
  * `ESESSIONSTORE` for what passes (a full disk).
  */

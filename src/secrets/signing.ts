@@ -86,7 +86,7 @@ export function loadSigner(options: SignerOptions = {}): Signer {
 }
 
 /** Reads the key file, or makes it (mode 0600) if there is none. */
-export function loadKeyFile(keyFile: string): Buffer {
+function loadKeyFile(keyFile: string): Buffer {
   try {
     return readKeyFile(keyFile);
   } catch (error) {

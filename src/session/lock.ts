@@ -1,5 +1,5 @@
 // Session locks: proper-lockfile's atomic `mkdir <file>.lock`, kept fresh while held, taken over
-// once stale (a crashed holder), and tried with jittered backoff for a bounded time so a busy
+// once stale (a crashed holder, or a date in the future), and tried with jittered backoff for a bounded time so a busy
 // session answers 503 long before the web server's CGI timeout gives up on us. Everything the
 // project knows about proper-lockfile is here (and, for bundling, in scripts/bundle.js).
 
@@ -111,7 +111,7 @@ export function isStaleLock(mtimeMs: number, staleMs: number, now = Date.now()):
 }
 
 /** Removes the lock of `file` if it is stale (see {@link isStaleLock}): the debris of a process
- * that died holding it. Resolves with whether it removed one. */
+ * that died holding it. Returns whether it removed one. */
 export function removeStaleLock(file: string, staleMs: number): boolean {
   const info = lockInfo(file);
   if (info === undefined || !info.isDirectory() || !isStaleLock(info.mtimeMs, staleMs)) return false;
@@ -119,7 +119,7 @@ export function removeStaleLock(file: string, staleMs: number): boolean {
     rmdirSync(file + LOCK_SUFFIX);
     return true;
   } catch {
-    return false; // Gone already, or taken by someone (a fresh lock is not empty of meaning).
+    return false; // Gone already.
   }
 }
 
@@ -172,7 +172,7 @@ class HeldLock implements SessionLock {
       if (this.#made && this.#ino === 0) this.#remember(info);
       // proper-lockfile counts only a lock older than `stale` as stale; one dated in the future
       // would hold the session until that date. Shown to it as old, it is taken over.
-      if (!this.#made && info.mtimeMs > Date.now() + this.staleMs) return datedLongAgo(info);
+      if (!this.#made && isStaleLock(info.mtimeMs, this.staleMs)) return datedLongAgo(info);
       return info;
     },
     utimesSync: (path: string, atime: Date, mtime: Date) => utimesSync(path, atime, mtime),
