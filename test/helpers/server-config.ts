@@ -25,11 +25,16 @@ export interface Layout {
   user: { name: string; uid: number; gid: number } | undefined;
 }
 
+/** A site configuration of a test's own, in place of apache.conf, and the modules it needs. */
+export interface ApacheSite {
+  config: (layout: Layout) => string;
+  modules?: readonly string[];
+}
+
 /** The main httpd configuration: loads the modules, then Includes apache.conf with the paths
  * Defined first (apache.conf's own Defines apply only to names not yet defined), or writes the
  * `site` given instead. */
-export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebianVirtualHost: boolean,
-  site?: { config: (layout: Layout) => string; modules?: readonly string[] }): string {
+export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebianVirtualHost: boolean, site?: ApacheSite): string {
   const mpm = cgiModule === 'cgid' ? 'mpm_event' : 'mpm_prefork';
   const modules = [mpm, 'authz_core', 'mime', 'alias', cgiModule, 'env', 'setenvif', 'headers', 'dir', ...(site?.modules ?? [])];
   const lines = [

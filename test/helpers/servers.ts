@@ -10,12 +10,10 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { basename, join } from 'node:path';
-import { APACHE_MODULES, apacheConfig, lighttpdConfig, type Layout } from './server-config.js';
-
-export type { Layout } from './server-config.js';
+import { APACHE_MODULES, apacheConfig, lighttpdConfig, type ApacheSite, type Layout } from './server-config.js';
 import { prepareLayout } from './server-layout.js';
 
-export { DEBIAN_SERVE_CGI_BIN } from './server-config.js';
+export { DEBIAN_SERVE_CGI_BIN, type ApacheSite, type Layout } from './server-config.js';
 
 /** The servers this helper can start. */
 export type ServerKind = 'apache' | 'lighttpd';
@@ -51,7 +49,7 @@ export interface ApacheOptions extends ServerOptions {
   /** The site's configuration, written in place of apache.conf (for tests of other layouts, say a
    * document root with AddHandler); it may load more modules by name (e.g. `autoindex`).
    * @default apache.conf, included */
-  site?: { config: (layout: Layout) => string; modules?: readonly string[] };
+  site?: ApacheSite;
 }
 
 /** A running private server. */

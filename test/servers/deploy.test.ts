@@ -24,7 +24,7 @@ if (!isInstalled('apache') || !IS_ROOT) {
   /** TMPDIR of the server's own, made as /tmp is (root's, open to all, sticky). */
   const tmpOf = (layout: Layout) => join(layout.root, 'tmp');
 
-  test('apache: counter.cgi copied alone into a root-owned cgi-bin (no CGI_SESSION_DIR) works, its sessions in a private folder', async (t) => {
+  test('apache: counter.cgi in a root-owned cgi-bin as Debian\'s (no CGI_SESSION_DIR) works, its sessions in a private folder', async (t) => {
     const server = await startApache({
       site: {
         config: (layout) => [
