@@ -27,7 +27,9 @@ test('init writes the starter project, whose scripts build and run', async (t) =
     env: { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/x-www-form-urlencoded', CONTENT_LENGTH: '8' }, stdin: 'name=Ada',
   });
   t.regex(hello.response.text, /<h1>Hello, Ada!<\/h1>/);
-  const counter = await runScript(join(dir, 'dist', 'cgi-bin', 'counter.cgi'));
+  // Run from a shell (no GATEWAY_INTERFACE), a built script keeps its sessions in the project's
+  // sessions/; under a server it would use CGI_SESSION_DIR or its user's private folder.
+  const counter = await runScript(join(dir, 'dist', 'cgi-bin', 'counter.cgi'), { env: { GATEWAY_INTERFACE: '' } });
   t.regex(counter.response.text, /<span id="visits">1<\/span>/);
   t.is((await readdir(join(dir, 'sessions'))).length, 1, 'the session is kept in the project\'s sessions/');
 });
