@@ -50,7 +50,7 @@ export async function run(handler: Handler, options: RunOptions = {}): Promise<n
   if (realProcess) {
     guardProcess((error) => {
       logFailure(log, env, error);
-      send(errorResponse(error, options.debug ?? isDebug(env)), false);
+      send(errorResponse(error, { debug: options.debug ?? isDebug(env), errorPage: options.errorPage }, log), false);
       process.exit(1); // Nothing of ours is pending: the response went out synchronously.
     }, () => sent);
   }

@@ -3,6 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CgiError } from '../../src/base/errors.js';
 import { makeDirs, resolveDataDir } from '../../src/base/data-dir.js';
+import { sessionsDir } from '../../src/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 test('resolveDataDir takes CGI_SESSION_DIR first', (t) => {
@@ -11,6 +12,13 @@ test('resolveDataDir takes CGI_SESSION_DIR first', (t) => {
 
 test('resolveDataDir refuses a relative CGI_SESSION_DIR', (t) => {
   const error = t.throws(() => resolveDataDir({ CGI_SESSION_DIR: 'sessions' }, undefined), { instanceOf: CgiError });
+  t.is((error as CgiError).code, 'ESESSIONDIR');
+});
+
+test('sessionsDir (the package\'s) resolves the folder as sessions do, CGI_SESSION_DIR first', async (t) => {
+  t.is(await sessionsDir({ CGI_SESSION_DIR: '/var/lib/app/sessions' }), '/var/lib/app/sessions');
+  t.is(await sessionsDir({}), resolveDataDir({}, process.argv[1]));
+  const error = await t.throwsAsync(sessionsDir({ CGI_SESSION_DIR: 'sessions' }), { instanceOf: CgiError });
   t.is((error as CgiError).code, 'ESESSIONDIR');
 });
 
