@@ -29,6 +29,9 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
+  // Only `run --cookie-jar` needs tough-cookie and its public-suffix list: loaded from
+  // node_modules when used (a dependency), rather than parsed by every command's start.
+  external: ['tough-cookie'],
   // Bundled CommonJS packages call require(); give the ES module one.
   banner: { js: "import { createRequire as __cgiShimRequire } from 'node:module'; const require = __cgiShimRequire(import.meta.url);" },
   logLevel: 'warning',
