@@ -50,7 +50,7 @@ async function answer(request: CgiRequest, response: CgiResponse, session: Sessi
     return response.redirect('questionnaire.cgi', 303);
   }
   const progress = readProgress(session);
-  if (progress === undefined) return startAgain(response, session, 409);
+  if (progress === undefined) return answerWithoutProgress(response);
   await verifyCsrf(request, session, form);
   const id = form.fields.get('question_id') ?? '';
   if (!/^[0-9]{1,4}$/.test(id) || Number(id) >= questions.length) {
@@ -107,6 +107,23 @@ ${await startForm(session, 'Start the questionnaire')}
 <p class="note">Starting wipes any answers you gave, so it is a form sent with POST and the
 session's CSRF token, not a link: another site can link here, but cannot start (or restart) the
 questionnaire for you. The token needs a session, so showing this page made one.</p>`);
+}
+
+/**
+ * An answer with no questionnaire in progress: a form from an expired session, or one another
+ * site posted (a cross-site POST brings no cookie). Answered without making a session, so a
+ * response to someone else's form never sets a cookie that would replace the visitor's own.
+ */
+function answerWithoutProgress(response: CgiResponse) {
+  response.status = 409;
+  showPage(response, 'Questionnaire', html`
+<p id="start-again">There is no questionnaire in progress for this answer: your session has
+expired, or the form did not come with your session's cookie (a form posted from another site
+never does). Nothing was recorded.</p>
+<p><a href="questionnaire.cgi">Go to the questionnaire</a></p>`, {
+    story: html`No session came with this form, and none was made for it: this response sets no
+cookie, so whatever session your browser holds stays as it was.`,
+  });
 }
 
 /** The button that starts the questionnaire (again): a POST carrying the CSRF token. */

@@ -408,6 +408,7 @@ function questionnaireFlows(): DemoFlow[] {
         const none = await fetchOnce(site.url('/cgi-bin/questionnaire.cgi'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'question_id=0&answer=x' });
         t.is(none.status, 409);
         t.regex(await none.text(), /id="start-again"/);
+        t.deepEqual(none.headers.getSetCookie(), [], 'an answer posted without a session makes none (no cookie to replace the visitor\'s)');
         const forged = await fetchOnce(site.url('/cgi-bin/questionnaire.cgi'), { headers: { cookie: `sid=${'Q'.repeat(43)}` } });
         t.regex(await forged.text(), /id="start-again"/);
         const c = client(site);
