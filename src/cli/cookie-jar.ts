@@ -8,7 +8,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Cookie, CreateCookieOptions } from 'tough-cookie';
 import { errorCode } from '../base/errors.js';
 
-/** The file's first line, as curl writes it. */
+/** The comment a jar file opens with, as curl writes it (curl reads a file without it too). */
 const HEADER = '# Netscape HTTP Cookie File\n# https://curl.se/docs/http-cookies.html\n# Written by cgi-shim run; curl -b FILE -c FILE reads and writes it too.\n\n';
 /** curl marks HttpOnly cookies by prefixing their line with this (otherwise a comment). */
 const HTTP_ONLY = '#HttpOnly_';
