@@ -294,6 +294,14 @@ function questionnaireFlows(): DemoFlow[] {
       run: /name="run" value="([^"]+)"/.exec(page)?.[1] ?? '',
     };
   };
+  /** A new visitor who started the questionnaire and answered its first question. */
+  const answeredOnce = async (t: ExecutionContext, site: DemoSite, value: string) => {
+    const c = client(site);
+    await start(t, c);
+    const q = await current(t, c);
+    await text(await answer(c, { question_id: '0', answer: value, run: q.run, _csrf: q.token }));
+    return { c, q };
+  };
   return [
     {
       title: 'questionnaire.cgi: start, one question per page, then every answer shown escaped',
@@ -361,10 +369,7 @@ function questionnaireFlows(): DemoFlow[] {
     {
       title: 'questionnaire.cgi: a new start mid-way begins again, and the old form is recognized',
       async run(t, site) {
-        const c = client(site);
-        await start(t, c);
-        const q = await current(t, c);
-        await text(await answer(c, { question_id: '0', answer: 'old', run: q.run, _csrf: q.token }));
+        const { c, q } = await answeredOnce(t, site, 'old');
         await start(t, c);
         const fresh = await current(t, c);
         t.is(fresh.id, '0');
@@ -376,10 +381,7 @@ function questionnaireFlows(): DemoFlow[] {
     {
       title: 'questionnaire.cgi: a link (GET ?start=1) or a start without the token wipes nothing',
       async run(t, site) {
-        const c = client(site);
-        await start(t, c);
-        const q = await current(t, c);
-        await text(await answer(c, { question_id: '0', answer: 'kept', run: q.run, _csrf: q.token }));
+        const { c } = await answeredOnce(t, site, 'kept');
         const linked = await open(t, c, '/cgi-bin/questionnaire.cgi?start=1');
         t.is(linked.status, 200);
         t.regex(linked.page, /Question 2 of 4/);
