@@ -53,7 +53,7 @@ export function runDemo(handler: Handler, options: RunOptions = {}): void {
       const chosen = CHOSEN.get(response);
       if (ok && chosen !== undefined) renderPage(request, response, chosen);
     });
-  }, { errorPage: renderErrorPage, ...options });
+  }, { errorPage: framedErrorPage, ...options });
 }
 
 /** Chooses this response's page; it is rendered once the handler is done (see runDemo). */
@@ -109,7 +109,7 @@ ${body}
 }
 
 /** The runtime's error pages (a 403, a 405, a crash) in the demos' frame. */
-function renderErrorPage(status: number, message: string | undefined, details: string | undefined): SafeHtml {
+function framedErrorPage(status: number, message: string | undefined, details: string | undefined): SafeHtml {
   return frame(`${status} ${reasonPhrase(status)}`, html`
 ${message ? html`<p class="error" id="error-message">${message}</p>` : ''}
 ${details ? html`<pre id="error-details">${details}</pre>` : ''}
