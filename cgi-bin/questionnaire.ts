@@ -98,8 +98,7 @@ prints as text and never runs.</p>
 ${await startForm(session, 'Start again')}`);
 }
 
-async function startAgain(response: CgiResponse, session: Session, status = 200) {
-  response.status = status;
+async function startAgain(response: CgiResponse, session: Session) {
   showPage(response, 'Questionnaire', html`
 <p id="start-again">There is no questionnaire in progress: your session has expired, was never
 started, or the cookie your browser sent names no session this server knows.</p>
