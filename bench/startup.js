@@ -78,9 +78,18 @@ function shebangOf(file) {
 }
 
 /** For a script that sets a session cookie on a first visit, the env of a return visit. The
- * questionnaire makes its session when started (`?start=1`); then each visit asks a question. */
+ * questionnaire is then started, as its button does (a POST with the session's CSRF token), so
+ * each visit asks a question. */
 function withSessionCookie(file, env) {
-  const first = file.endsWith('questionnaire.cgi') ? { ...env, QUERY_STRING: 'start=1' } : env;
-  const cookie = cookieFromOutput(spawnSync(file, [], { env: first }).stdout);
-  return cookie ? { ...env, HTTP_COOKIE: cookie } : env;
+  const first = spawnSync(file, [], { env }).stdout;
+  const cookie = cookieFromOutput(first);
+  if (!cookie) return env;
+  const returning = { ...env, HTTP_COOKIE: cookie };
+  if (file.endsWith('questionnaire.cgi')) {
+    const token = /name="_csrf" value="([^"]+)"/.exec(first.toString())?.[1] ?? '';
+    const body = `action=start&_csrf=${encodeURIComponent(token)}`;
+    const form = { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/x-www-form-urlencoded', CONTENT_LENGTH: String(body.length) };
+    spawnSync(file, [], { env: { ...returning, ...form }, input: body });
+  }
+  return returning;
 }

@@ -23,7 +23,10 @@ test('README: the demos-from-a-shell recipe runs and does what it says', async (
   const { stdout } = await promisify(execFile)('bash', ['-c', script], {
     cwd: ROOT, env: { PATH: process.env.PATH, CGI_SESSION_DIR: sessions }, maxBuffer: 10 * 1024 * 1024,
   });
+  t.notRegex(recipe, /\bsed\b/, 'cookies come from the jar, not scraped from headers');
   t.regex(stdout, /<h1>Hello, Ada!<\/h1>/);
+  t.regex(stdout, /^#HttpOnly_localhost\tFALSE\t\/\tFALSE\t0\tsid\t[A-Za-z0-9_-]{43}$/m, 'the jar holds the session cookie');
+  t.regex(stdout, /<strong id="flavor">ginger<\/strong>/);
   t.regex(stdout, /Set-Cookie: flavor=ginger; Max-Age=3600/);
   t.regex(stdout, /id="count">2</);
   t.regex(stdout, /Status: 303 See Other\n[\s\S]*Location: questionnaire\.cgi/);

@@ -43,9 +43,10 @@ export function sendResponse(bytes: Uint8Array): void {
 /** Logs `error` with the request line, answers 500 if nothing was answered yet, and ends the
  * process: nothing of ours is pending, since the response goes out synchronously. */
 export function crash(error: unknown): never {
-  logFailure((entry) => writeAll(2, `${entry}\n`), process.env, error);
+  const log = (entry: string) => writeAll(2, `${entry}\n`);
+  logFailure(log, process.env, error);
   const { options } = guardProcess();
-  sendResponse(errorResponse(error, options.debug ?? isDebug(process.env)).toBytes(false));
+  sendResponse(errorResponse(error, { debug: options.debug ?? isDebug(process.env), errorPage: options.errorPage }, log).toBytes(false));
   process.exit(1);
 }
 

@@ -81,12 +81,19 @@ export class ConfigError extends CgiError {
   }
 }
 
-/** The HTML page sent with an error status: the status, an optional message, optional details. */
+/** The head of the default error page: readable type, and an empty icon so a browser showing
+ * the page does not ask for /favicon.ico (and get a second error). */
+const ERROR_PAGE_HEAD = '<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+  + '<link rel="icon" href="data:,"><style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;'
+  + 'margin:2rem auto;padding:0 1rem}pre{white-space:pre-wrap}</style>';
+
+/** The HTML page sent with an error status: the status, an optional message, optional details.
+ * Scripts can frame it their own way with the `errorPage` option of `run`. */
 export function renderErrorPage(status: number, message?: string, details?: string): string {
   const title = `${status} ${escapeHtml(reasonPhrase(status))}`;
   const text = message ? `<p>${escapeHtml(message)}</p>\n` : '';
   const pre = details ? `<pre>${escapeHtml(details)}</pre>\n` : '';
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>\n` +
+  return `<!doctype html>\n<html lang="en"><head>${ERROR_PAGE_HEAD}<title>${title}</title></head>\n` +
     `<body><h1>${title}</h1>\n${text}${pre}</body></html>\n`;
 }
 

@@ -51,6 +51,16 @@ export class CgiResponse {
     return this.#headers.find(([n]) => n.toLowerCase() === lower)?.[1];
   }
 
+  /**
+   * Every value of a header, in the order they will be sent: for headers that repeat, such as
+   * the `Set-Cookie` headers of this response (a finish hook sees the session's as well).
+   * @example response.getHeaderValues('Set-Cookie') // ['sid=…; Path=/; HttpOnly; SameSite=Lax']
+   */
+  getHeaderValues(name: string): string[] {
+    const lower = name.toLowerCase();
+    return this.#headers.filter(([n]) => n.toLowerCase() === lower).map(([, value]) => value);
+  }
+
   /** Removes every header of this name. */
   removeHeader(name: string): this {
     const lower = name.toLowerCase();

@@ -6,6 +6,7 @@ import { CgiError, ConfigError } from '../../src/base/errors.js';
 import {
   checkDataDir, dataDirFailure, makeDirs, prepareDataDir, privateDataDir, resolveDataDir, withProjectDataDir,
 } from '../../src/base/data-dir.js';
+import { sessionsDir } from '../../src/index.js';
 import { NOBODY } from '../helpers/users.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -29,6 +30,13 @@ test('resolveDataDir refuses a relative CGI_SESSION_DIR with a ConfigError that 
   const error = t.throws(() => resolveDataDir({ CGI_SESSION_DIR: 'sessions' }, undefined), { instanceOf: ConfigError });
   t.is((error as CgiError).code, 'ESESSIONDIR');
   t.regex(error!.message, /^CGI_SESSION_DIR must be an absolute path, not "sessions"; fix: set CGI_SESSION_DIR to an absolute path/);
+});
+
+test('sessionsDir (the package\'s) resolves the folder as sessions do, CGI_SESSION_DIR first', async (t) => {
+  t.is(await sessionsDir({ CGI_SESSION_DIR: '/var/lib/app/sessions' }), '/var/lib/app/sessions');
+  t.is(await sessionsDir({}), resolveDataDir({}, process.argv[1]));
+  const error = await t.throwsAsync(sessionsDir({ CGI_SESSION_DIR: 'sessions' }), { instanceOf: CgiError });
+  t.is((error as CgiError).code, 'ESESSIONDIR');
 });
 
 test('resolveDataDir finds the project sessions/ two folders above a built script, from a shell', async (t) => {

@@ -47,6 +47,14 @@ test('setHeader replaces, appendHeader adds, removeHeader removes, case-insensit
   t.notRegex(text(response), /X-B/);
 });
 
+test('getHeaderValues gives every value of a header in order, and none for an absent one', (t) => {
+  const response = new CgiResponse().setCookie('a', '1').setHeader('X-B', 'b').appendHeader('set-cookie', 'c=3');
+  t.deepEqual(response.getHeaderValues('Set-Cookie'), ['a=1', 'c=3']);
+  response.clearCookie('a');
+  t.is(response.getHeaderValues('SET-COOKIE').length, 3);
+  t.deepEqual(response.getHeaderValues('X-None'), []);
+});
+
 test('redirect sends the status, Location and a link body', (t) => {
   const out = text(new CgiResponse().redirect('/cgi-bin/x.cgi?a=1&b="2"', 303));
   t.regex(out, /^Status: 303 See Other\n/);
