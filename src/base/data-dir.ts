@@ -53,7 +53,7 @@ export function projectDataDir(scriptFile: string | undefined): string | undefin
 /**
  * The private folder of the user running this process: `node-cgi-shim-sessions-<uid>` in the
  * temporary folder (`TMPDIR`, else `/tmp`: the rule of the code cache's folder beside it, see
- * scripts/code-cache.js). Made with mode 0700 on first use and checked on every use. It lasts as
+ * src/build/code-cache-loader.js). Made with mode 0700 on first use and checked on every use. It lasts as
  * long as the temporary folder: a reboot, or a restart of a server with systemd's PrivateTmp,
  * starts it afresh.
  */
