@@ -53,8 +53,11 @@ test('README and docs: the shell blocks for a clone of the repository run as wri
   const sessions = await mkdtemp(join(tmpdir(), 'cgi-shim-docs-'));
   t.teardown(() => rm(sessions, { recursive: true, force: true }));
   const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? sessions, CGI_SESSION_DIR: sessions };
+  const untracked = async () => (await promisify(execFile)('git', ['ls-files', '--others', '--exclude-standard'], { cwd: ROOT })).stdout;
+  const before = await untracked();
   // `npm test` has built already; building again here would rewrite dist/ under other tests.
   const runs = await runBlocks(blocks, { cwd: ROOT, env, rewrites: [['npm run build', ': built by npm test']] });
+  t.is(await untracked(), before, 'the docs\' commands leave no file in a clone that git would pick up');
   const output = (file: string, heading: string) => runs.filter((run) => run.block.file === file && run.block.heading === heading)
     .map((run) => run.stdout).join('\n');
   t.deepEqual(runs.map((run) => `${run.block.file}:${run.block.line}`), blocks.map((block) => `${block.file}:${block.line}`));
