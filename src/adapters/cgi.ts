@@ -26,6 +26,8 @@ export interface RunOptions extends PipelineOptions {
 /**
  * Runs a CGI script: call it once at the top level of the script.
  * Resolves with the exit status, which it also sets as `process.exitCode` in a real process.
+ * Started by a FastCGI server instead (a listening socket as stdin, see fastcgi/detect.ts), the
+ * same script serves request after request until its process is told to stop.
  * @example
  * run((req, res) => {
  *   res.html(html`<p>Hello, ${req.query.get('name') ?? 'world'}!</p>`);
@@ -33,6 +35,13 @@ export interface RunOptions extends PipelineOptions {
  */
 export async function run(handler: Handler, options: RunOptions = {}): Promise<number> {
   const realProcess = options.stdout === undefined;
+  // A CGI request pays for this one look-up: every CGI server sets GATEWAY_INTERFACE, no
+  // FastCGI spawner does. The FastCGI code is loaded only when it is needed.
+  if (realProcess && process.env.GATEWAY_INTERFACE === undefined) {
+    const { fastCgiListenFd } = await import('./fastcgi/detect.js');
+    const fd = fastCgiListenFd(process.env);
+    if (fd !== undefined) return (await import('./fastcgi/process.js')).runFastCgi(handler, options, fd);
+  }
   if (realProcess) {
     // httpoxy: a client's `Proxy:` header arrives as HTTP_PROXY, which HTTP clients would obey.
     delete process.env.HTTP_PROXY;

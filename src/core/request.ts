@@ -19,7 +19,8 @@ export interface RequestOptions {
 }
 
 const DIGITS = /^[0-9]+$/;
-const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** The default of {@link RequestOptions.maxBodyBytes}. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * An HTTP request as a CGI script sees it. Cheap to build: the query, cookies and body are
