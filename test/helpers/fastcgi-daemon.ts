@@ -24,6 +24,8 @@ export interface DaemonOptions {
   workers?: number;
   /** Added to this process's environment for the supervisor and its workers. */
   env?: Record<string, string>;
+  /** The workers' working directory. @default this process's */
+  cwd?: string;
 }
 
 /** Starts the daemon and waits until its socket accepts connections. */
@@ -32,6 +34,7 @@ export async function startDaemon(script: string, options: DaemonOptions = {}): 
   const path = join(dir, 'app.sock');
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'cgi-shim.js'), 'fastcgi', script, '--listen', path, '--workers', String(options.workers ?? 1)], {
     env: { ...process.env, ...options.env },
+    cwd: options.cwd,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
