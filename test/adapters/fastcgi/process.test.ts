@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
-import { DIST_CGI_BIN, parseCgiOutput } from '../../helpers/cgi.js';
+import { DIST_CGI_BIN, parseCgiOutput, ROOT } from '../../helpers/cgi.js';
 import { startDaemon } from '../../helpers/fastcgi-daemon.js';
 import { fastCgiRequest, type FcgiResponse } from '../../helpers/fastcgi-client.js';
 import { buildFixtures } from '../../helpers/fixtures.js';
@@ -145,4 +145,24 @@ test('a malformed CGI_FCGI_MAX_REQUESTS stops the worker with a clear message', 
   const code = await new Promise((resolve) => child.once('close', resolve));
   t.is(code, 1);
   t.regex(stderr, /CGI_FCGI_MAX_REQUESTS must be a whole number of at least 0, not "lots"/);
+});
+
+test('cgi-shim fastcgi serves on a TCP address too, and stops on SIGTERM with status 0', async (t) => {
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'cgi-shim.js'), 'fastcgi', join(DIST_CGI_BIN, 'hello.cgi'), '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  t.teardown(() => child.kill('SIGKILL'));
+  let response: FcgiResponse | undefined;
+  while (response === undefined) {
+    response = await fastCgiRequest(port, { ...PARAMS, QUERY_STRING: 'name=tcp' }).catch(() => undefined);
+    if (response === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.regex(response.cgi.text, /Hello, tcp!/);
+  child.kill('SIGTERM');
+  t.is(await exited, 0);
 });
