@@ -59,6 +59,9 @@ export interface ApacheOptions extends ServerOptions {
   /** How the scripts run: CGI (apache.conf), FastCGI under mod_fcgid (apache-fcgid.conf), or as
    * `cgi-shim fastcgi` daemons behind mod_proxy_fcgi (apache-proxy-fcgi.conf). @default 'cgi' */
   mode?: ApacheMode;
+  /** Lines added to the main configuration after the shipped file (the benchmark's routes to
+   * PHP-FPM and node-fastcgi). @default [] */
+  extraConfig?: readonly string[];
 }
 
 /** lighttpd-only options. */
@@ -130,7 +133,9 @@ export async function startApache(options: ApacheOptions = {}): Promise<RunningS
   const mode = options.mode ?? 'cgi';
   if (!isInstalled('apache', mode)) throw new Error(`Apache's ${mode} modules are not installed: sudo apt-get install ${packagesFor('apache', mode)}`);
   const name = { cgi: 'apache', fcgid: 'apache mod_fcgid', 'proxy-fcgi': 'apache mod_proxy_fcgi' }[mode];
-  return start('apache', name, options, (layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false, mode), mode === 'proxy-fcgi');
+  const config = (layout: Layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false, mode) +
+    (options.extraConfig ?? []).map((line) => `${line}\n`).join('');
+  return start('apache', name, options, config, mode === 'proxy-fcgi');
 }
 
 /** Starts lighttpd with lighttpd-cgi.conf (or lighttpd-fastcgi.conf) included. See {@link startApache}. */

@@ -105,9 +105,11 @@ async function answer(handler: Handler, request: ResponderRequest, settings: Rea
 }
 
 /** The request's variables: its PARAMS (an object of its own), less HTTP_PROXY (httpoxy), plus
- * the settings it lacks. */
+ * the settings it lacks, and FCGI_ROLE (as PHP sets it), by which the runtime knows it is
+ * serving FastCGI (sessions then leave their sweep to cron). */
 function requestEnv(params: Record<string, string>, settings: ReadonlyArray<[string, string]>): CgiEnv {
   delete params.HTTP_PROXY;
+  params.FCGI_ROLE = 'RESPONDER';
   for (const [name, value] of settings) if (params[name] === undefined) params[name] = value;
   return params;
 }

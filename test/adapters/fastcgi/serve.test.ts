@@ -37,13 +37,15 @@ for (const behaviour of BEHAVIOURS) {
   test(`FastCGI ${behaviour.title}`, (t) => behaviour.run(t, invoker(t)));
 }
 
-test('the runtime\'s settings come from the params, else from the process\'s CGI_ variables', async (t) => {
-  const handler: Handler = (req, res) => { res.json({ dir: req.env.CGI_SESSION_DIR ?? null, debug: req.env.CGI_DEBUG ?? null, home: req.env.HOME ?? null }); };
+test('the runtime\'s settings come from the params, else from the process\'s CGI_ variables; FCGI_ROLE is set', async (t) => {
+  const handler: Handler = (req, res) => {
+    res.json({ dir: req.env.CGI_SESSION_DIR ?? null, debug: req.env.CGI_DEBUG ?? null, home: req.env.HOME ?? null, role: req.env.FCGI_ROLE ?? null });
+  };
   const { path } = await serve(t, handler, { processEnv: { CGI_SESSION_DIR: '/from/process', CGI_DEBUG: '1', HOME: '/root' } });
   const fallback = await fastCgiRequest(path, BASE_ENV);
-  t.deepEqual(JSON.parse(fallback.cgi.text), { dir: '/from/process', debug: '1', home: null });
+  t.deepEqual(JSON.parse(fallback.cgi.text), { dir: '/from/process', debug: '1', home: null, role: 'RESPONDER' });
   const params = await fastCgiRequest(path, { ...BASE_ENV, CGI_SESSION_DIR: '/from/params' });
-  t.deepEqual(JSON.parse(params.cgi.text), { dir: '/from/params', debug: '1', home: null });
+  t.deepEqual(JSON.parse(params.cgi.text), { dir: '/from/params', debug: '1', home: null, role: 'RESPONDER' });
 });
 
 test('nothing of one request reaches the next: environment, headers, status', async (t) => {
