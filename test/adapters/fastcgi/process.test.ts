@@ -166,3 +166,25 @@ test('cgi-shim fastcgi serves on a TCP address too, and stops on SIGTERM with st
   child.kill('SIGTERM');
   t.is(await exited, 0);
 });
+
+test('cgi-shim fastcgi hands the socket systemd passes (LISTEN_FDS) to its workers', async (t) => {
+  const dir = await tempDir('cgi-shim-fcgi-systemd-');
+  const path = join(dir, 's.sock');
+  const handle = (net as unknown as { _createServerHandle(p: string, a: number, b: number): { fd: number; close(): void } })._createServerHandle(path, -1, -1);
+  const cli = `${process.execPath} ${join(ROOT, 'bin', 'cgi-shim.js')} fastcgi ${join(DIST_CGI_BIN, 'hello.cgi')} --workers 2`;
+  const child = spawn('/bin/sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec ${cli}`], { stdio: ['ignore', 'ignore', 'ignore', handle.fd] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  t.teardown(async () => {
+    child.kill('SIGKILL');
+    handle.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  let response: FcgiResponse | undefined;
+  while (response === undefined) {
+    response = await fastCgiRequest(path, { ...PARAMS, QUERY_STRING: 'name=socket-unit' }).catch(() => undefined);
+    if (response === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.regex(response.cgi.text, /Hello, socket-unit!/);
+  child.kill('SIGTERM');
+  t.is(await exited, 0);
+});
