@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { bundleScripts } from '../scripts/bundle.js';
 import { startApache, startLighttpd, type RunningServer } from '../test/helpers/servers.js';
+import { benchFastCgiMemory, type MemoryRun } from './fastcgi-memory.js';
 import { fixed } from './lib.js';
 import { startPhpFpm, type PhpFpm } from './php-fpm.js';
 import { createSessions, runWrk, summarize, wrkVersion, type Load, type Target } from './wrk.js';
@@ -38,6 +39,8 @@ export interface FastCgiBenchResult {
   /** Answered visits that the sessions do not show, by counter target (0 is right). */
   lost: Map<string, number>;
   phpVersion: string;
+  /** The memory runs (fastcgi-memory.ts), on the same built scripts. */
+  memory: MemoryRun[];
 }
 
 /** Target names, used by the goals. */
@@ -140,8 +143,10 @@ export async function benchFastCgi(options: FastCgiBenchOptions): Promise<FastCg
       lost.set(name, Math.max(0, answered - counted));
       beyond.set(name, counted - answered);
     }
+    const memory = await benchFastCgiMemory(served);
     return {
-      markdown: report(targets, summary, lost, beyond, options, seconds, phpFpm.version, [apacheCgi, lighttpdCgi]),
+      markdown: `${report(targets, summary, lost, beyond, options, seconds, phpFpm.version, [apacheCgi, lighttpdCgi])}\n${memory.markdown}`,
+      memory: memory.runs,
       rps: new Map([...summary].map(([name, s]) => [name, s.rps])),
       errors: new Map([...summary].map(([name, s]) => [name, s.errors])),
       lost,
