@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { bundleScripts } from '../scripts/bundle.js';
+import { bundleScripts } from '../src/build/bundle.js';
 import { startApache, startLighttpd, type RunningServer } from '../test/helpers/servers.js';
 import { benchFastCgiMemory, type MemoryRun } from './fastcgi-memory.js';
 import { fixed } from './lib.js';

@@ -28,16 +28,19 @@ paired whole-process runs (\`npm run bench:compare\`), Node 20.20:
 
 | change | where | before → after |
 |---|---|---|
-| V8 code cache kept between requests (a hand-made \`module.enableCompileCache\` for Node 20) | scripts/code-cache.js | counter.cgi: loading and running to the session 5.6 → 1.1 ms; hello.cgi 3.1 → 2.4 ms |
-| busboy kept as a string, compiled on the first multipart form | scripts/bundle.js (lazyBusboy) | hello.cgi −0.4 to −0.7 ms (23 KB less to parse); counts when the cache is off |
-| proper-lockfile's signal-exit replaced by a stand-in on SIGTERM/SIGINT/SIGHUP and exit | scripts/stand-ins/signal-exit.cjs | counter.cgi −0.8 ms (15 fewer signal handles to set up and take down) |
-| \`import('node:crypto')\` bundled as require() | scripts/bundle.js (requireBuiltins) | a first visit no longer starts the ES module loader (12 internal modules) |
+| V8 code cache kept between requests (a hand-made \`module.enableCompileCache\` for Node 20) | src/build/code-cache.ts | counter.cgi: loading and running to the session 5.6 → 1.1 ms; hello.cgi 3.1 → 2.4 ms |
+| busboy kept as a string, compiled on the first multipart form | src/build/bundle.ts (lazyBusboy) | hello.cgi −0.4 to −0.7 ms (23 KB less to parse); counts when the cache is off |
+| proper-lockfile's signal-exit replaced by a stand-in on SIGTERM/SIGINT/SIGHUP and exit | src/build/signal-exit.cjs | counter.cgi −0.8 ms (15 fewer signal handles to set up and take down) |
+| \`import('node:crypto')\` bundled as require() | src/build/bundle.ts (requireBuiltins) | a first visit no longer starts the ES module loader (12 internal modules) |
 | proper-lockfile's synchronous API for session locks (its asynchronous one hops through callbacks, nextTick and promises at each step) | src/session/lock.ts | counter.cgi −1.2 ms (250 paired runs, 95% interval −1.6 to −0.9 ms; 5 M fewer instructions) |
-| non-ASCII text in a bundle written as \\u escapes (one "←" made Node read the whole file as two-byte text) | scripts/code-cache.js | counter.cgi −0.4 ms (300 paired runs, 95% interval −0.8 to +0.05 ms) |
-| the bundle's text in the file cut into string literals of 32 Ki characters (V8 compiles one literal of over 64 Ki markedly slower) | scripts/code-cache.js | counter.cgi −1.0 ms (200 paired runs, 95% interval −1.5 to −0.5 ms); scripts under 64 KB unchanged |
+| non-ASCII text in a bundle written as \\u escapes (one "←" made Node read the whole file as two-byte text) | src/build/code-cache.ts | counter.cgi −0.4 ms (300 paired runs, 95% interval −0.8 to +0.05 ms) |
+| the bundle's text in the file cut into string literals of 32 Ki characters (V8 compiles one literal of over 64 Ki markedly slower) | src/build/code-cache.ts | counter.cgi −1.0 ms (200 paired runs, 95% interval −1.5 to −0.5 ms); scripts under 64 KB unchanged |
 | proper-lockfile's refresh timer made only when the event loop turns (Node compiles its timer machinery at a process's first setTimeout, 0.5–0.9 ms, while a request usually takes and releases its lock without the loop turning) | src/session/lazy-timers.ts | counter.cgi −0.3 ms to take the lock (in-process timestamps); whole process −0.5 ms, the mean of 800 paired runs in each order (−0.83 and −0.09 ms; an earlier try over 200 runs could not tell it from noise) |
 | a script ends as soon as its response is out and its event loop is empty, skipping Node's teardown of the idle process ('exit' listeners still run) | src/adapters/cgi.ts (exitWhenIdle) | hello.cgi −1.6 ms (200 paired runs, 95% interval −2.6 to −0.7 ms); counter.cgi −0.6 ms (−1.4 to +0.2) |
 | an option to save sessions without fsync, \`durable: false\` (as PHP and Perl do); the default stays durable, as issue 3 requires | src/session/file-store.ts | counter.cgi −1 to −11 ms with it: the two fsyncs take 1.2 ms on an idle disk, 11 ms median while other jobs write |
+| each copy of a built script keeps its own code cache, keyed by its path: V8 keeps the file name in the cached code, so a copy started with another copy's cache named that copy in its stack traces | src/build/code-cache-loader.js | no cost beyond noise, together with the next row: counter.cgi −0.67 ms of CPU time (200 paired runs, 95% interval −1.44 to +0.08 ms), hello.cgi +0.42 ms (−0.14 to +1.38) |
+| console output goes to stderr and a failure as the script loads answers the 500 page, from the first line of every built script | src/adapters/process-guard.ts, src/build/script-prelude.ts | see the row above |
+| identifiers kept as written (whitespace and syntax still minified), so stack traces name the functions of the script and the runtime | src/build/bundle.ts | counter.cgi +0.80 ms of CPU time (200 paired runs, 95% interval −0.08 to +1.47 ms); built files 18–29 % larger (hello.cgi 47.7 → 56.4 KB, counter.cgi 73.4 → 94.8 KB) |
 
 Smaller figures behind choices the code makes (the code's comments point here):
 - Copying \`process.env\` asks Node's C++ side for every variable: 0.2 ms of each request, so a
@@ -48,14 +51,39 @@ Smaller figures behind choices the code makes (the code's comments point here):
 - A process's first \`setTimeout\`: 0.5–0.9 ms, and 0.1 ms more for the first \`clearTimeout\`; a
   first \`setImmediate\`, set and cleared: 0.3 ms (src/session/lazy-timers.ts).
 - Compiling counter.cgi without the code cache: ~3.5 ms of its ~10 ms over the floor; rewriting
-  the cache at exit: ~1 ms (scripts/code-cache.js).
+  the cache at exit: ~1 ms (src/build/code-cache.ts).
 - One string literal of 60 Ki characters compiles in 0.74 ms, one of 65 Ki in 1.2 ms: a step at
-  64 Ki, not a slope (scripts/code-cache.js).
-- \`import()\` in a CommonJS file starts the ES module loader: ~3 ms (scripts/bundle.js).
+  64 Ki, not a slope (src/build/code-cache.ts).
+- \`import()\` in a CommonJS file starts the ES module loader: ~3 ms (src/build/bundle.ts).
 - What proper-lockfile loads and a CGI process never uses: graceful-fs ~4 ms, node:assert (by
-  signal-exit) ~5 ms (scripts/bundle.js).
+  signal-exit) ~5 ms (src/build/bundle.ts).
 - Skipping Node's teardown of an idle process: 1.4–1.9 ms of a plain script's process
   (src/adapters/cgi.ts).
+- Readable names in stack traces, three ways, measured as the CPU time (user + system, from
+  the kernel's accounting of each child process) of 200 paired runs of counter.cgi, since wall
+  time on this machine, shared at load 6–19, moved its medians between 126 and 185 ms: names as
+  written +0.80 ms (95% interval −0.08 to +1.47); esbuild's \`keepNames\` +0.90 ms (+0.21 to +1.98),
+  and a function called while the script loads still shows its minified name (keepNames names a
+  function only after its declaration has run); a source map used only with CGI_DEBUG=1 costs
+  nothing otherwise, but leaves the error log, where production failures are read, minified.
+  Names as written it is (src/build/bundle.ts). All of this release's start-up changes together,
+  against the previous build: counter.cgi +0.58 and +0.04 ms of CPU time (the two orders; 95%
+  intervals −0.33 to +1.40 and −0.71 to +0.86), hello.cgi +0.37 and +0.39 ms (−0.28 to +1.07,
+  −0.24 to +1.42); wall time with \`npm run bench:compare\`, counter.cgi +4.8 ms (−2.2 to +11.1)
+  and −0.4 ms (−9.5 to +4.9): no difference beyond the noise.
+- Reading a folder of 100,000 session files (7 interleaved runs each): \`readdirSync\` 195 ms
+  median (libuv sorts the names), \`opendirSync\` in batches of 1,024 entries 105 ms; a regular
+  expression on every name 50–100 ms more, a length-and-suffix test first 3–30 ms. A sweep reads
+  the folder once, in batches, testing length and suffix first (src/session/file-store.ts, scan);
+  it read it twice before (list, then leftovers).
+- The sweep one request in 100 makes after its save, beside 100,000 live sessions (20 examined,
+  in-process, \`npm run bench -- scale\`): 443 → 127 ms median of 7 (two runs, load 10–15);
+  interleaved in one run under load 20–40, 1,070 → 379 ms median of 11. It still reads every
+  name: a sample that every session is as likely to be in needs them all (issue 14).
+- \`cgi-shim gc\` over 100,000 expired sessions: 76 s before, 89 s after, 550 s under load 36
+  (one run each): the time goes to each removed session (a lock made and removed, two reads, an
+  unlink: metadata writes that queue on a shared disk), not to reading the folder (0.1–0.2 s).
+  So it shows its progress on a terminal instead.
 
 Before these changes the start-up table read: hello.cgi 1.08–1.14 × the floor, counter.cgi
 1.34–1.45 ×, questionnaire.cgi 1.43 × (same machine, same method, several runs).

@@ -2,9 +2,10 @@
 // only item ids and quantities; every id is checked against the catalogue, and prices and totals
 // are computed on the server, never taken from the client.
 import {
-  csrfToken, html, HttpError, openSession, run, verifyCsrf, type CgiRequest, type CgiResponse, type Session,
+  csrfToken, html, HttpError, verifyCsrf, type CgiRequest, type CgiResponse, type Session,
 } from 'node-cgi-shim';
-import { page } from './_layout.js';
+import { money, runDemo, showPage } from './_layout.js';
+import { openDemoSession } from './_wire.js';
 
 /** The catalogue: prices in cents, so sums are exact. */
 const CATALOGUE: Readonly<Record<string, { name: string; cents: number }>> = {
@@ -18,8 +19,8 @@ const KEY = 'cart';
 
 type Cart = Record<string, number>;
 
-run(async (request, response) => {
-  const session = await openSession(request, response);
+runDemo(async (request, response) => {
+  const session = await openDemoSession(request, response);
   if (request.method === 'POST') return changeCart(request, response, session);
   await showCart(response, session);
 }, { methods: ['GET', 'POST'] });
@@ -51,7 +52,7 @@ async function showCart(response: CgiResponse, session: Session) {
   const lines = Object.entries(cart).map(([id, qty]) => ({ id, qty, item: CATALOGUE[id]! }));
   const totalCents = lines.reduce((sum, line) => sum + line.qty * line.item.cents, 0);
   const hidden = html`<input type="hidden" name="_csrf" value="${token}">`;
-  response.html(page('Shopping cart', html`
+  showPage(response, 'Shopping cart', html`
 <h2>Catalogue</h2>
 <table id="catalogue">
 ${Object.entries(CATALOGUE).map(([id, item]) => html`<tr><td>${item.name}</td><td>${money(item.cents)}</td><td>
@@ -71,7 +72,7 @@ ${lines.map(({ id, qty, item }) => html`<tr><td>${item.name}</td><td>
 <form method="post" action="cart.cgi">${hidden}<input type="hidden" name="action" value="empty"><button type="submit" id="empty-cart">Empty the cart</button></form>`}
 <p class="note">The cart lives in your session on the server: your browser sends only the session
 ID and, with each change, an item id and a quantity. Ids are checked against the catalogue and
-the prices and the total are computed here, so editing the form cannot change what you pay.</p>`));
+the prices and the total are computed here, so editing the form cannot change what you pay.</p>`);
 }
 
 function readCart(session: Session): Cart {
@@ -89,8 +90,4 @@ function quantity(value: string | undefined | null, min: number): number {
     throw new HttpError(400, `A quantity is a whole number from ${min} to ${MAX_QUANTITY}.`);
   }
   return Number(value);
-}
-
-function money(cents: number): string {
-  return `$${(cents / 100).toFixed(2)}`;
 }

@@ -1,10 +1,10 @@
-// What a failing script looks like: this one throws on purpose. The visitor gets a plain
-// "500 Internal Server Error" page that reveals nothing about the code; the stack trace goes to
-// stderr, which the web server writes to its error log. Set CGI_DEBUG=1 in the script's
+// What a failing script looks like: this one throws on purpose. The visitor gets a "500 Internal
+// Server Error" page (in the demos' frame) that reveals nothing about the code; the stack trace
+// goes to stderr, which the web server writes to its error log. Set CGI_DEBUG=1 in the script's
 // environment (a development server only) and the page shows the details as well.
-import { run } from 'node-cgi-shim';
+import { runDemo } from './_layout.js';
 
-run(() => {
+runDemo(() => {
   const prices = loadPriceList();
   throw new Error(`unreachable: loaded ${prices.size} prices`);
 });

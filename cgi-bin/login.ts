@@ -4,17 +4,20 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
-  csrfToken, html, HttpError, openSession, run, verifyCsrf, verifyPassword,
+  csrfToken, html, HttpError, verifyCsrf, verifyPassword,
   type CgiEnv, type CgiRequest, type CgiResponse, type SafeHtml, type Session,
 } from 'node-cgi-shim';
-import { page } from './_layout.js';
+import { runDemo, showPage } from './_layout.js';
+import { openDemoSession, shortId } from './_wire.js';
 
 /** Every failed attempt costs the guesser this long, on top of scrypt's own work. */
 const FAILURE_DELAY_MS = 1000;
 const USER = 'user';
+/** The session ID before log-in, shortened, kept to show that log-in changed it. */
+const ID_BEFORE = 'idBeforeLogIn';
 
-run(async (request, response) => {
-  const session = await openSession(request, response);
+runDemo(async (request, response) => {
+  const session = await openDemoSession(request, response);
   if (request.method === 'POST') return handlePost(request, response, session);
   const user = loggedInUser(session);
   if (request.query.get('page') === 'members') {
@@ -26,7 +29,10 @@ run(async (request, response) => {
   }
   if (user !== undefined) return showWelcome(response, session, user);
   const note = request.query.get('note') === 'logged-out'
-    ? html`<p class="note" id="logged-out">You are logged out: the session is gone from the server and its cookie expired.</p>` : '';
+    ? html`<p class="note" id="logged-out">You are logged out: the session is gone from the server
+and its cookie expired. If the panel below shows a new session, that is for this page's log-in
+form: its CSRF token has to live in a session, so a fresh one was made. It holds the token and
+nothing else, and knows nothing of who you were.</p>` : '';
   return showLogin(response, session, note);
 }, { methods: ['GET', 'POST'] });
 
@@ -50,13 +56,15 @@ async function handlePost(request: CgiRequest, response: CgiResponse, session: S
     return showLogin(response, session, html`<p class="error" id="error">Wrong user name or password.</p>`, name);
   }
   // New privileges, new ID: whoever knew the old ID (a fixation attack) knows nothing now.
+  const before = session.isNew ? undefined : session.id;
   await session.regenerate();
   session.set(USER, name);
+  session.set(ID_BEFORE, before === undefined ? null : shortId(before));
   response.redirect('login.cgi?page=members', 303);
 }
 
 async function showLogin(response: CgiResponse, session: Session, message: SafeHtml | string, name = '') {
-  response.html(page('Log in', html`${message}
+  showPage(response, 'Log in', html`${message}
 <form method="post" action="login.cgi" id="login">
 <input type="hidden" name="_csrf" value="${await csrfToken(session)}">
 <input type="hidden" name="action" value="login">
@@ -67,23 +75,29 @@ async function showLogin(response: CgiResponse, session: Session, message: SafeH
 <p class="note">Demo users: <code>ada</code> with password <code>analytical-engine</code>, and
 <code>grace</code> with <code>compiler-1952</code>. The server keeps only scrypt hashes of them.
 A wrong name and a wrong password get the same answer, after the same delay, so guessing is slow
-and tells nothing about which names exist.</p>`));
+and tells nothing about which names exist.</p>`);
 }
 
 async function showWelcome(response: CgiResponse, session: Session, user: string) {
-  response.html(page('Log in', html`
+  showPage(response, 'Log in', html`
 <p id="welcome">You are logged in as <strong>${user}</strong>.</p>
 <p><a href="login.cgi?page=members">Go to the members' page</a></p>
-${await logoutForm(session)}`));
+${await logoutForm(session)}`);
 }
 
 async function showMembers(response: CgiResponse, session: Session, user: string) {
-  response.html(page('Members only', html`
+  const before = session.get(ID_BEFORE);
+  showPage(response, 'Members only', html`
 <p id="members">Welcome to the members' page, <strong>${user}</strong>.</p>
-<p class="note">When you logged in, the server gave your session a new random ID (so an ID anyone
-knew before is worthless) and stored your name in the session file. Your browser only holds the ID.
-Every request proves who you are by sending it back.</p>
-${await logoutForm(session)}`));
+<table id="ids">
+<tr><th>session ID before you logged in</th><td id="id-before">${typeof before === 'string' ? before : '(none)'}</td></tr>
+<tr><th>session ID now</th><td id="id-after">${shortId(session.id)}</td></tr>
+</table>
+<p class="note">When you logged in, the server gave your session a new random ID and deleted the
+file of the old one, then stored your name under the new ID. Whoever knew the old ID (one planted
+in your browser before you logged in, say: <em>session fixation</em>) holds nothing now. Your
+browser only holds the ID; every request proves who you are by sending it back.</p>
+${await logoutForm(session)}`);
 }
 
 async function logoutForm(session: Session) {

@@ -1,14 +1,16 @@
 // The classic session recipe reworked: one question per page, each answer POSTed with
 // `question_id` and `answer`, then every question with its answer. The answers live in a locked
-// server-side session; the browser holds only a random session ID. Questions come from
+// server-side session; the browser holds only a random session ID. Starting (or starting again)
+// wipes the answers, so it is a POST with the session's CSRF token too. Questions come from
 // questionnaire.txt beside the script (or the file named by CGI_QUESTIONNAIRE_FILE).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
-  csrfToken, html, HttpError, openSession, run, verifyCsrf, type CgiEnv, type CgiRequest, type CgiResponse, type Session,
+  csrfToken, html, HttpError, verifyCsrf, type CgiEnv, type CgiRequest, type CgiResponse, type SafeHtml, type Session,
 } from 'node-cgi-shim';
-import { page } from './_layout.js';
+import { runDemo, showPage } from './_layout.js';
+import { openDemoSession } from './_wire.js';
 
 interface Progress {
   /** Answers so far, in question order. */
@@ -28,27 +30,27 @@ const NOTES: Readonly<Record<string, string>> = {
   'old-form': 'That form belonged to a questionnaire you have since restarted.',
 };
 
-run(async (request, response) => {
+runDemo(async (request, response) => {
   const questions = loadQuestions(request.env);
-  const session = await openSession(request, response);
+  const session = await openDemoSession(request, response);
   if (request.method === 'POST') return answer(request, response, session, questions);
-  if (request.query.has('start')) {
-    // A new start mid-way discards the old answers: the visitor asked for a clean slate.
-    session.set(KEY, { answers: [], run: randomBytes(6).toString('base64url') } satisfies Progress);
-    response.redirect('questionnaire.cgi', 303);
-    return;
-  }
   const progress = readProgress(session);
-  if (progress === undefined) return startAgain(response);
-  if (progress.answers.length >= questions.length) return showResults(response, questions, progress);
+  if (progress === undefined) return startAgain(response, session);
+  if (progress.answers.length >= questions.length) return showResults(response, session, questions, progress);
   const note = NOTES[request.query.get('note') ?? ''];
   await askQuestion(response, session, questions, progress, note);
 }, { methods: ['GET', 'POST'] });
 
 async function answer(request: CgiRequest, response: CgiResponse, session: Session, questions: string[]) {
   const form = await request.form();
+  if (form.fields.get('action') === 'start') {
+    await verifyCsrf(request, session, form);
+    // A new start mid-way discards the old answers: the visitor asked for a clean slate.
+    session.set(KEY, { answers: [], run: randomBytes(6).toString('base64url') } satisfies Progress);
+    return response.redirect('questionnaire.cgi', 303);
+  }
   const progress = readProgress(session);
-  if (progress === undefined) return startAgain(response, 409);
+  if (progress === undefined) return answerWithoutProgress(response);
   await verifyCsrf(request, session, form);
   const id = form.fields.get('question_id') ?? '';
   if (!/^[0-9]{1,4}$/.test(id) || Number(id) >= questions.length) {
@@ -70,9 +72,9 @@ async function answer(request: CgiRequest, response: CgiResponse, session: Sessi
 
 async function askQuestion(response: CgiResponse, session: Session, questions: string[], progress: Progress, note?: string) {
   const id = progress.answers.length;
-  response.html(page('Questionnaire', html`
+  showPage(response, 'Questionnaire', html`
 ${note ? html`<p class="error" id="note">${note}</p>` : ''}
-<form method="post" action="questionnaire.cgi">
+<form method="post" action="questionnaire.cgi" id="question-form">
 <p><label for="answer">Question ${id + 1} of ${questions.length}: <strong id="question">${questions[id]}</strong></label></p>
 <input type="hidden" name="question_id" value="${id}">
 <input type="hidden" name="run" value="${progress.run}">
@@ -83,25 +85,53 @@ ${note ? html`<p class="error" id="note">${note}</p>` : ''}
 <p class="note">Your answers so far are kept on the server, in a session file locked while this
 request runs. Your browser holds only the session's random ID, in an <code>HttpOnly</code> cookie.
 The hidden <code>_csrf</code> field proves this form came from this site.</p>
-<p><a href="questionnaire.cgi?start=1">Start again</a></p>`));
+${await startForm(session, 'Start again')}`);
 }
 
-function showResults(response: CgiResponse, questions: string[], progress: Progress) {
-  response.html(page('Your answers', html`
+async function showResults(response: CgiResponse, session: Session, questions: string[], progress: Progress) {
+  showPage(response, 'Your answers', html`
 <dl id="results">
 ${questions.map((question, i) => html`<dt>${question}</dt><dd>${progress.answers[i]}</dd>\n`)}
 </dl>
 <p class="note">Whatever you typed is shown escaped: an answer like <code>&lt;script&gt;</code>
 prints as text and never runs.</p>
-<p><a href="questionnaire.cgi?start=1">Start again</a></p>`));
+${await startForm(session, 'Start again')}`);
 }
 
-function startAgain(response: CgiResponse, status = 200) {
-  response.status = status;
-  response.html(page('Questionnaire', html`
+async function startAgain(response: CgiResponse, session: Session) {
+  showPage(response, 'Questionnaire', html`
 <p id="start-again">There is no questionnaire in progress: your session has expired, was never
 started, or the cookie your browser sent names no session this server knows.</p>
-<p><a href="questionnaire.cgi?start=1">Start the questionnaire</a></p>`));
+${await startForm(session, 'Start the questionnaire')}
+<p class="note">Starting wipes any answers you gave, so it is a form sent with POST and the
+session's CSRF token, not a link: another site can link here, but cannot start (or restart) the
+questionnaire for you. The token needs a session, so showing this page made one.</p>`);
+}
+
+/**
+ * An answer with no questionnaire in progress: a form from an expired session, or one another
+ * site posted (a cross-site POST brings no cookie). Answered without making a session, so a
+ * response to someone else's form never sets a cookie that would replace the visitor's own.
+ */
+function answerWithoutProgress(response: CgiResponse) {
+  response.status = 409;
+  showPage(response, 'Questionnaire', html`
+<p id="start-again">There is no questionnaire in progress for this answer: your session has
+expired, or the form did not come with your session's cookie (a form posted from another site
+never does). Nothing was recorded.</p>
+<p><a href="questionnaire.cgi">Go to the questionnaire</a></p>`, {
+    story: html`No session came with this form, and none was made for it: this response sets no
+cookie, so whatever session your browser holds stays as it was.`,
+  });
+}
+
+/** The button that starts the questionnaire (again): a POST carrying the CSRF token. */
+async function startForm(session: Session, label: string): Promise<SafeHtml> {
+  return html`<form method="post" action="questionnaire.cgi" id="start">
+<input type="hidden" name="_csrf" value="${await csrfToken(session)}">
+<input type="hidden" name="action" value="start">
+<button type="submit">${label}</button>
+</form>`;
 }
 
 function readProgress(session: Session): Progress | undefined {

@@ -4,22 +4,24 @@
 // a new process whose start-up time is what visitors wait for.
 
 import type { Form } from './core/forms.js';
-import type { CgiRequest } from './core/request.js';
+import type { CgiEnv, CgiRequest } from './core/request.js';
 import type { CgiResponse } from './core/response.js';
 import type { Signer, SignerOptions } from './secrets/signing.js';
 import type { Session, SessionOptions } from './session/session.js';
 
 export { run, type Handler, type RunOptions } from './adapters/cgi.js';
+export type { ErrorPage } from './core/pipeline.js';
 export { CgiRequest, requestFromEnv, type CgiEnv, type RequestOptions } from './core/request.js';
 export { CgiResponse, type FinishHook } from './core/response.js';
 export { parseCookies, serializeCookie, type CookieOptions } from './core/cookies.js';
 export { parseForm, type Form, type FormOptions, type UploadedFile } from './core/forms.js';
 export { html, rawHtml, escapeHtml, SafeHtml } from './base/html.js';
-export { HttpError, CgiError, renderErrorPage, reasonPhrase } from './base/errors.js';
+export { HttpError, CgiError, ConfigError, renderErrorPage, reasonPhrase, type HttpErrorOptions } from './base/errors.js';
+export type { ByteSink, ByteSource } from './base/sync-io.js';
 export { hashPassword, verifyPassword } from './secrets/passwords.js';
 export { createSessionId, isSessionId } from './session/id.js';
 export type { Session, SessionOptions } from './session/session.js';
-export type { SessionStore, SessionRecord, SessionData, SessionLock, SessionListing, StoreLockOptions } from './session/store.js';
+export type { SessionStore, SessionRecord, SessionData, SessionLock, SessionListing, StoreLockOptions, ScanOptions, ScanResult } from './session/store.js';
 export type { Signer, SignerOptions } from './secrets/signing.js';
 
 /**
@@ -69,4 +71,15 @@ export async function verifyCsrf(request: CgiRequest, session: Session, form?: F
 export async function createSigner(options?: SignerOptions): Promise<Signer> {
   const { loadSigner } = await import('./secrets/signing.js');
   return loadSigner(options);
+}
+
+/**
+ * The sessions folder this script uses, resolved as `openSession` and `createSigner` resolve it
+ * (`CGI_SESSION_DIR`, else the default): a private place for a script's own small server-side
+ * files. It may not exist yet. Throws CgiError `ESESSIONDIR` for a relative `CGI_SESSION_DIR`.
+ * @example const spentTickets = join(await sessionsDir(request.env), 'spent-tickets');
+ */
+export async function sessionsDir(env: CgiEnv = process.env): Promise<string> {
+  const { resolveDataDir } = await import('./base/data-dir.js');
+  return resolveDataDir(env, process.argv[1]); // The running script's file, as sessions use.
 }

@@ -1,13 +1,13 @@
 // The CGI process adapter (RFC 3875; the child side of Go's net/http/cgi): one process, one
 // request. The request comes from the environment and stdin, the response goes to stdout, the
-// diagnostics to stderr, which the web server writes to its error log. The only module that
-// touches the process: its failures outside the handler still answer, and it ends as soon as its
-// response is out and nothing is left to do.
+// diagnostics to stderr, which the web server writes to its error log. With process-guard.ts, the
+// only module that touches the process: its failures outside the handler still answer, console
+// output goes to stderr, and it ends as soon as its response is out and nothing is left to do.
 
 import { writeAll, type ByteSink, type ByteSource } from '../base/sync-io.js';
-import { errorResponse, handleRequest, isDebug, logFailure, type Handler, type LogSink, type PipelineOptions } from '../core/pipeline.js';
+import { handleRequest, type Handler, type LogSink, type PipelineOptions } from '../core/pipeline.js';
 import type { CgiEnv } from '../core/request.js';
-import type { CgiResponse } from '../core/response.js';
+import { crash, guardProcess, sendResponse } from './process-guard.js';
 
 export type { Handler } from '../core/pipeline.js';
 
@@ -26,6 +26,8 @@ export interface RunOptions extends PipelineOptions {
 /**
  * Runs a CGI script: call it once at the top level of the script.
  * Resolves with the exit status, which it also sets as `process.exitCode` in a real process.
+ * The response is the only thing written to stdout: `console.log` and its kin write to stderr
+ * (the web server's error log), and a failure outside the handler still answers with a 500 page.
  * Started by a FastCGI server instead (a listening socket as stdin, see fastcgi/detect.ts), the
  * same script serves request after request until its process is told to stop.
  * @example
@@ -42,29 +44,27 @@ export async function run(handler: Handler, options: RunOptions = {}): Promise<n
     const fd = fastCgiListenFd(process.env);
     if (fd !== undefined) return (await import('./fastcgi/process.js')).runFastCgi(handler, options, fd);
   }
+  const env = options.env ?? process.env;
+  const err = options.stderr ?? 2;
+  const log: LogSink = (entry) => writeAll(err, `${entry}\n`);
   if (realProcess) {
     // httpoxy: a client's `Proxy:` header arrives as HTTP_PROXY, which HTTP clients would obey.
     delete process.env.HTTP_PROXY;
-  }
-  const env = options.env ?? process.env;
-  const out = options.stdout ?? 1;
-  const err = options.stderr ?? 2;
-  const log: LogSink = (entry) => writeAll(err, `${entry}\n`);
-  let sent = false;
-  const send = (response: CgiResponse, omitBody: boolean) => {
-    if (sent) return;
-    sent = true;
-    writeAll(out, response.toBytes(omitBody));
-  };
-  if (realProcess) {
-    guardProcess((error) => {
-      logFailure(log, env, error);
-      send(errorResponse(error, options.debug ?? isDebug(env)), false);
-      process.exit(1); // Nothing of ours is pending: the response went out synchronously.
-    }, () => sent);
+    // tsx, or a Node that strips types, runs a script from its source: it works, slowly.
+    if (/\.[mc]?ts$/.test(process.argv[1] ?? '')) {
+      writeAll(err, `cgi-shim: ${process.argv[1]} runs from TypeScript source; for a web server, build it first: npx cgi-shim build\n`);
+    }
+    const state = guardProcess();
+    state.options = options;
+    // A handler that never settles empties the event loop without an answer: answer it.
+    process.on('beforeExit', () => {
+      if (!state.sent) crash(new Error('the handler never finished: it returned a promise that did not settle'));
+    });
   }
   const outcome = await handleRequest(handler, env, options.stdin ?? 0, options, log);
-  send(outcome.response, outcome.omitBody);
+  const bytes = outcome.response.toBytes(outcome.omitBody);
+  if (options.stdout === undefined) sendResponse(bytes);
+  else writeAll(options.stdout, bytes);
   const status = outcome.failed ? 1 : 0;
   if (realProcess) {
     process.exitCode = status;
@@ -82,13 +82,4 @@ export async function run(handler: Handler, options: RunOptions = {}): Promise<n
 function exitWhenIdle(): void {
   // getActiveResourcesInfo lists only what keeps the process alive (not unref'd handles).
   if (typeof process.getActiveResourcesInfo === 'function' && process.getActiveResourcesInfo().length === 0) process.exit();
-}
-
-/** Errors thrown outside the handler's promise, and a handler that never settles, still answer. */
-function guardProcess(crash: (error: unknown) => void, wasSent: () => boolean): void {
-  process.on('uncaughtException', crash);
-  process.on('unhandledRejection', crash);
-  process.on('beforeExit', () => {
-    if (!wasSent()) crash(new Error('the handler never finished: it returned a promise that did not settle'));
-  });
 }

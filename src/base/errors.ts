@@ -13,7 +13,7 @@ export const STATUS_REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
   405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 410: 'Gone',
   411: 'Length Required', 413: 'Content Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Content', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
+  421: 'Misdirected Request', 422: 'Unprocessable Content', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
   500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway',
   503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
@@ -68,12 +68,32 @@ export class CgiError extends Error {
   }
 }
 
-/** The HTML page sent with an error status: the status, an optional message, optional details. */
+/**
+ * A deployment mistake that no retry mends: a sessions folder the script's user cannot use or
+ * does not own, a relative `CGI_SESSION_DIR`, an unusable key file. The runner answers 500, not
+ * 503 (waiting does not help), and logs the message as one line without a stack: the fault is
+ * in the deployment, so the message says the path, what was found there, and the fix.
+ */
+export class ConfigError extends CgiError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The head of the default error page: readable type, and an empty icon so a browser showing
+ * the page does not ask for /favicon.ico (and get a second error). */
+const ERROR_PAGE_HEAD = '<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+  + '<link rel="icon" href="data:,"><style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;'
+  + 'margin:2rem auto;padding:0 1rem}pre{white-space:pre-wrap}</style>';
+
+/** The HTML page sent with an error status: the status, an optional message, optional details.
+ * Scripts can frame it their own way with the `errorPage` option of `run`. */
 export function renderErrorPage(status: number, message?: string, details?: string): string {
   const title = `${status} ${escapeHtml(reasonPhrase(status))}`;
   const text = message ? `<p>${escapeHtml(message)}</p>\n` : '';
   const pre = details ? `<pre>${escapeHtml(details)}</pre>\n` : '';
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>\n` +
+  return `<!doctype html>\n<html lang="en"><head>${ERROR_PAGE_HEAD}<title>${title}</title></head>\n` +
     `<body><h1>${title}</h1>\n${text}${pre}</body></html>\n`;
 }
 

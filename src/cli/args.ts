@@ -1,8 +1,13 @@
 // Command-line arguments of every `cgi-shim` command: one parser (node:util's parseArgs, strict),
 // one answer to --help, and one way to report a usage error (exit status 2).
 
+import leven from 'leven';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { errorMessage } from '../base/errors.js';
+
+/** The command that builds scripts, for messages about TypeScript found where a built script
+ * was expected. */
+export const BUILD_COMMAND = '`npx cgi-shim build` (cgi-bin/*.ts into dist/cgi-bin/*.cgi)';
 
 /** The options a command takes, as node:util's parseArgs describes them. */
 export type OptionsSpec = NonNullable<ParseArgsConfig['options']>;
@@ -38,7 +43,10 @@ export function parseCommand<O extends OptionsSpec>(spec: CommandSpec<O>, args: 
     // parseArgs says "Unknown option '--x'. To specify a positional argument…", "Option '--port
     // <value>' argument missing": its first sentence, as our messages read.
     const message = errorMessage(error).split('. ', 1)[0]!;
-    return usageError(spec.name, message.charAt(0).toLowerCase() + message.slice(1));
+    const unknown = /^Unknown option '([^']*)'/.exec(message)?.[1];
+    const known = [...Object.keys(spec.options), 'help'].map((name) => `--${name}`);
+    const hint = unknown === undefined ? '' : didYouMean(unknown.split('=', 1)[0]!, known);
+    return usageError(spec.name, message.charAt(0).toLowerCase() + message.slice(1) + hint);
   }
   // The generic values type does not show the `help` every command is given.
   if ((parsed.values as { help?: boolean }).help === true) {
@@ -58,6 +66,22 @@ export function usageError(command: string, message: string): number {
   return 2;
 }
 
+/**
+ * ` (did you mean X?)` for the one candidate closest to a mistyped `word`, or '' when none is
+ * close: at most one edit (a letter added, dropped or changed) for words of up to four
+ * characters, two for longer ones.
+ * @example didYouMean('serv', ['serve', 'run']) // → ' (did you mean serve?)'
+ */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  const limit = word.length <= 4 ? 1 : 2;
+  const scored = candidates.map((candidate) => ({ candidate, distance: leven(word, candidate) }))
+    .filter(({ distance }) => distance <= limit)
+    .sort((a, b) => a.distance - b.distance);
+  const best = scored[0];
+  if (best === undefined || scored[1]?.distance === best.distance) return '';
+  return ` (did you mean ${best.candidate}?)`;
+}
+
 /** `text` as a whole number of at most 15 digits, or undefined. */
 export function wholeNumber(text: string): number | undefined {
   return /^[0-9]{1,15}$/.test(text) ? Number(text) : undefined;
@@ -68,3 +92,4 @@ export function positiveNumber(text: string): number | undefined {
   const value = Number(text);
   return text.trim() !== '' && Number.isFinite(value) && value > 0 ? value : undefined;
 }
+

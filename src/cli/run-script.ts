@@ -3,14 +3,16 @@
 
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { withProjectDataDir } from '../base/data-dir.js';
 import { errorMessage } from '../base/errors.js';
 import { escapeControls, isToken, parseHeaderLine } from '../base/http.js';
 import { buildCgiEnv, passedThroughEnv, SERVER_SOFTWARE } from '../host/environment.js';
-import { findHeaderBlockEnd, parseHeaderBlock } from '../host/output.js';
+import { findHeaderBlockEnd, parseHeaderBlock, type CgiHeaderBlock } from '../host/output.js';
 import { startScript } from '../host/script-process.js';
 import { HOST_DEFAULTS } from '../host/server.js';
-import { parseCommand, positiveNumber, usageError, type ParsedArgs } from './args.js';
+import { BUILD_COMMAND, parseCommand, positiveNumber, usageError, type ParsedArgs } from './args.js';
+import type { FileCookieJar } from './cookie-jar.js';
 
 const USAGE = `usage: cgi-shim run <script> [options]
 
@@ -23,6 +25,9 @@ options:
   --path /P              PATH_INFO, the path after the script name
   --query Q              QUERY_STRING, e.g. 'a=1&b=2'
   --cookie 'a=1; b=2'    the Cookie header
+  --cookie-jar FILE      send the cookies of FILE that match the request, and store the
+                         answer's Set-Cookie headers in it: a jar in the Netscape format
+                         curl uses, so \`curl -b FILE -c FILE\` shares it (URLs on localhost)
   --form name=value      a form field (repeatable); the body is urlencoded
   --body-file F          the request body, from a file ('-' for standard input)
   --content-type T       CONTENT_TYPE of the body
@@ -36,6 +41,8 @@ Exit status: 0 when the script exited 0 and printed a valid CGI header block; 1 
 `;
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
+/** The host a request names: the one whose cookies a jar sends. */
+const REQUEST_HOST = 'localhost';
 
 const SPEC = {
   name: 'run',
@@ -45,6 +52,7 @@ const SPEC = {
     path: { type: 'string', default: '' },
     query: { type: 'string', default: '' },
     cookie: { type: 'string' },
+    'cookie-jar': { type: 'string' },
     form: { type: 'string', multiple: true },
     'body-file': { type: 'string' },
     'content-type': { type: 'string' },
@@ -64,6 +72,8 @@ interface RunPlan {
   scriptName: string;
   pathInfo: string;
   headers: Array<[string, string]>;
+  /** The URL the request stands for, whose cookies a jar sends. */
+  url: string;
   body: Buffer | undefined;
   timeoutMs: number;
   bodyOnly: boolean;
@@ -80,11 +90,15 @@ export async function main(args: string[]): Promise<number> {
     if (!(error instanceof UsageError)) throw error;
     return usageError(SPEC.name, error.message);
   }
+  const jarFile = parsed.values['cookie-jar'];
+  const jar = jarFile === undefined ? undefined : await openJar(jarFile);
+  if (typeof jar === 'number') return jar;
+  if (jar !== undefined) addCookies(plan.headers, await jar.cookieHeader(plan.url));
   const env = buildCgiEnv(
     { method: plan.method, target: plan.target, httpVersion: '1.1', headers: plan.headers, remoteAddress: '127.0.0.1', bodyBytes: plan.body?.length },
     { scriptName: plan.scriptName, scriptFilename: plan.file, pathInfo: plan.pathInfo },
     { software: SERVER_SOFTWARE, name: 'localhost', address: '127.0.0.1', port: 80 },
-    passedThroughEnv(process.env, process.cwd()),
+    passedThroughEnv(withProjectDataDir(process.env, dirname(plan.file)), process.cwd()),
   );
   const script = startScript(plan.file, {
     env,
@@ -96,7 +110,9 @@ export async function main(args: string[]): Promise<number> {
   script.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   const exit = await script.exited;
   const output = Buffer.concat(chunks);
-  const problem = checkOutput(output);
+  const block = readHeaderBlock(output);
+  const problem = typeof block === 'string' ? block : undefined;
+  if (jar !== undefined && typeof block !== 'string') await storeCookies(jar, block, plan.url);
   if (plan.bodyOnly) {
     const end = findHeaderBlockEnd(output);
     if (problem === undefined && end !== undefined) await writeOut(output.subarray(end.bodyStart));
@@ -123,7 +139,7 @@ async function planRun(values: RunValues, script: string): Promise<RunPlan> {
   const timeoutSeconds = positiveNumber(values['timeout-seconds']);
   if (timeoutSeconds === undefined) throw new UsageError(`--timeout-seconds must be a positive number, not "${values['timeout-seconds']}"`);
 
-  const headers: Array<[string, string]> = [['Host', 'localhost']];
+  const headers: Array<[string, string]> = [['Host', REQUEST_HOST]];
   for (const line of values.header ?? []) {
     const field = parseHeaderLine(line);
     if (field === undefined) throw new UsageError(`--header must look like "Name: value": "${escapeControls(line)}"`);
@@ -142,10 +158,12 @@ async function planRun(values: RunValues, script: string): Promise<RunPlan> {
 
   const scriptName = `/cgi-bin/${encodeURIComponent(basename(file))}`;
   const encodedPath = values.path.split('/').map(encodeURIComponent).join('/');
+  const target = `${scriptName}${encodedPath}${values.query === '' ? '' : `?${values.query}`}`;
   return {
     file,
     method,
-    target: `${scriptName}${encodedPath}${values.query === '' ? '' : `?${values.query}`}`,
+    target,
+    url: new URL(target, `http://${REQUEST_HOST}`).href,
     scriptName,
     pathInfo: values.path,
     headers,
@@ -157,6 +175,9 @@ async function planRun(values: RunValues, script: string): Promise<RunPlan> {
 
 /** The script file: a path as given, else a built script's name looked up in the built scripts. */
 async function findScriptFile(name: string): Promise<string> {
+  if (/\.[mc]?ts$/.test(name)) {
+    throw new UsageError(`${name} is TypeScript source, not a CGI script: build it first: ${BUILD_COMMAND}; then \`npx cgi-shim run ${basename(name, extname(name))}\``);
+  }
   const candidates = [name];
   if (!name.includes('/')) candidates.push(join(HOST_DEFAULTS.dir, name), join(HOST_DEFAULTS.dir, `${name}.cgi`));
   for (const candidate of candidates) {
@@ -166,7 +187,7 @@ async function findScriptFile(name: string): Promise<string> {
     if (!executable) throw new UsageError(`${candidate} is not executable (a CGI script needs chmod +x and a #! line)`);
     return resolve(candidate);
   }
-  throw new UsageError(`no such script: ${name}${name.includes('/') ? '' : ` (nor ${HOST_DEFAULTS.dir}/${name}[.cgi]; run \`npm run build\`?)`}`);
+  throw new UsageError(`no such script: ${name}${name.includes('/') ? '' : ` (nor ${HOST_DEFAULTS.dir}/${name}.cgi: build it first: ${BUILD_COMMAND})`}`);
 }
 
 function formBody(fields: readonly string[]): string {
@@ -193,16 +214,43 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Why the output is not a valid CGI response, or undefined when it is. */
-function checkOutput(output: Buffer): string | undefined {
+/** The output's header block, or why the output is not a valid CGI response. */
+function readHeaderBlock(output: Buffer): CgiHeaderBlock | string {
   const end = findHeaderBlockEnd(output);
   if (end === undefined) return 'invalid CGI output: no blank line ends the header block';
   try {
-    parseHeaderBlock(output.subarray(0, end.headEnd).toString('latin1'));
-    return undefined;
+    return parseHeaderBlock(output.subarray(0, end.headEnd).toString('latin1'));
   } catch (error) {
     return errorMessage(error);
   }
+}
+
+/** The jar in `file`, or exit status 2 when it cannot be read. Loaded only when asked for. */
+async function openJar(file: string): Promise<FileCookieJar | number> {
+  const { loadCookieJar } = await import('./cookie-jar.js');
+  try {
+    return await loadCookieJar(file);
+  } catch (error) {
+    return usageError(SPEC.name, `cannot use --cookie-jar ${file}: ${errorMessage(error)}`);
+  }
+}
+
+/** Puts the jar's cookies before those of --cookie, in one Cookie header. */
+function addCookies(headers: Array<[string, string]>, fromJar: string): void {
+  if (fromJar === '') return;
+  const given = headers.find(([name]) => name === 'Cookie');
+  if (given === undefined) headers.push(['Cookie', fromJar]);
+  else given[1] = `${fromJar}; ${given[1]}`;
+}
+
+/** Stores the answer's cookies in the jar, as a browser would, and saves it. */
+async function storeCookies(jar: FileCookieJar, block: CgiHeaderBlock, url: string): Promise<void> {
+  for (const [name, value] of block.headers) {
+    if (name.toLowerCase() === 'set-cookie' && !(await jar.store(value, url))) {
+      process.stderr.write(`cgi-shim run: the cookie jar refused Set-Cookie: ${escapeControls(value)}\n`);
+    }
+  }
+  await jar.save();
 }
 
 function writeOut(bytes: Buffer): Promise<void> {

@@ -3,7 +3,8 @@
 // hooks, and turns every failure into a complete error response and a log entry. It knows no
 // process: an adapter hands it the variables and the body, and writes out what it gives back.
 
-import { HttpError, renderErrorPage } from '../base/errors.js';
+import { ConfigError, HttpError, renderErrorPage } from '../base/errors.js';
+import type { SafeHtml } from '../base/html.js';
 import { escapeControls } from '../base/http.js';
 import type { ByteSource } from '../base/sync-io.js';
 import { requestFromEnv, type CgiEnv, type CgiRequest, type RequestOptions } from './request.js';
@@ -12,6 +13,11 @@ import { CgiResponse, finishHooksOf } from './response.js';
 /** A script: reads the request, fills in the response. What it returns (or resolves with) is
  * ignored, so `return response.redirect(…)` ends a handler early. */
 export type Handler = (request: CgiRequest, response: CgiResponse) => unknown;
+
+/** Renders the page of an error response: its status, the message the client may see (if any),
+ * and the details of an unexpected error (only when debugging). Build it with `html` so both
+ * are escaped. */
+export type ErrorPage = (status: number, message: string | undefined, details: string | undefined) => SafeHtml;
 
 /** Receives one log entry (a failure with its stack: several lines, no final line break). */
 export type LogSink = (entry: string) => void;
@@ -22,6 +28,9 @@ export interface PipelineOptions extends RequestOptions {
   methods?: readonly string[];
   /** Show error details in the page. @default true when the environment sets CGI_DEBUG=1 */
   debug?: boolean;
+  /** Renders error pages (a 405, a thrown HttpError, a crash), say in the site's own frame. If it
+   * throws, the default page is sent and the failure logged. @default renderErrorPage */
+  errorPage?: ErrorPage;
 }
 
 /** What handling one request gave. */
@@ -63,7 +72,7 @@ export async function handleRequest(handler: Handler, env: CgiEnv, body: ByteSou
     if (!handlerDone) await runFinishHooks(response, false, env, log);
     if (!(error instanceof HttpError) || error.status >= 500) logFailure(log, env, error);
     failed = !(error instanceof HttpError);
-    response = errorResponse(error, options.debug ?? isDebug(env));
+    response = errorResponse(error, { debug: options.debug ?? isDebug(env), errorPage: options.errorPage }, log);
   }
   drainQuietly(request);
   return { response, omitBody: request?.method === 'HEAD', failed };
@@ -75,8 +84,8 @@ export function isDebug(env: CgiEnv): boolean {
 }
 
 /** The error page for a failure: its status and, if exposed, its message; with `debug`, the
- * details of an unexpected error. Never cached. */
-export function errorResponse(error: unknown, debug: boolean): CgiResponse {
+ * details of an unexpected error. Never cached. `log` hears of an `errorPage` that failed. */
+export function errorResponse(error: unknown, { debug, errorPage }: { debug: boolean; errorPage?: ErrorPage }, log?: LogSink): CgiResponse {
   const response = new CgiResponse();
   const status = error instanceof HttpError ? error.status : 500;
   const message = error instanceof HttpError && error.expose ? error.message : undefined;
@@ -84,18 +93,28 @@ export function errorResponse(error: unknown, debug: boolean): CgiResponse {
   response.status = status;
   if (error instanceof HttpError) for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
   response.setHeader('Cache-Control', 'no-store');
-  return response.send(renderErrorPage(status, message, details));
+  let page: string | undefined;
+  if (errorPage !== undefined) {
+    try {
+      page = String(errorPage(status, message, details));
+    } catch (pageError) {
+      log?.(`cgi-shim: the errorPage option failed, so the default page was sent: ${describeError(pageError)}`);
+    }
+  }
+  return response.send(page ?? renderErrorPage(status, message, details));
 }
 
 /**
  * Logs a failure: the request line, then the error (see {@link describeError}), cut at 8 KiB.
  * Every line of it is escaped, so nothing a client or a caller wrote starts a line of its own.
+ * A {@link ConfigError} is one line, its message without a stack: the fix is in the deployment.
  */
 export function logFailure(log: LogSink, env: CgiEnv, error: unknown): void {
   const query = env.QUERY_STRING ? `?${env.QUERY_STRING}` : '';
   // PATH_INFO arrives decoded: a client's %0A would otherwise start a forged line in the log.
   const line = escapeControls(`${env.REQUEST_METHOD ?? 'GET'} ${env.SCRIPT_NAME ?? ''}${env.PATH_INFO ?? ''}${query}`);
-  let text = `cgi-shim: ${line}: ${describeError(error)}`;
+  const described = error instanceof ConfigError ? escapeControls(error.message) : describeError(error);
+  let text = `cgi-shim: ${line}: ${described}`;
   if (text.length > MAX_LOG_CHARS) text = `${text.slice(0, MAX_LOG_CHARS)}… (cut)`;
   try {
     log(text);

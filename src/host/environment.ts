@@ -3,10 +3,10 @@
 // so every rule here is testable with literals. Shared by the local host and `cgi-shim run`.
 
 import { isAbsolute, resolve } from 'node:path';
-import packageJson from '../../package.json' with { type: 'json' };
+import { ownPackage } from '../base/own-package.js';
 
 /** `SERVER_SOFTWARE` of the local host and of `cgi-shim run`, e.g. `node-cgi-shim/0.1.0`. */
-export const SERVER_SOFTWARE = `node-cgi-shim/${packageJson.version}`;
+export const SERVER_SOFTWARE = `node-cgi-shim/${ownPackage().version}`;
 
 /** An HTTP request as the server received it, before any decoding. */
 export interface HostRequest {
@@ -166,8 +166,17 @@ export function mergeHeaders(headers: ReadonlyArray<readonly [string, string]>):
 /** `SERVER_NAME`: the name the client asked for (as Apache with `UseCanonicalName Off`), if it is
  * well formed, else the configured name. */
 function serverName(host: string | undefined, fallback: string): string {
+  return hostName(host) ?? fallback;
+}
+
+/**
+ * The name in a `Host` header, lower-cased, without its port (an IPv6 address keeps its
+ * brackets); undefined when the header is missing or malformed.
+ * @example hostName('LocalHost:8080') // 'localhost'
+ */
+export function hostName(host: string | undefined): string | undefined {
   const match = host === undefined ? null : HOST_HEADER.exec(host);
-  return match ? match[1]!.toLowerCase() : fallback;
+  return match ? match[1]!.toLowerCase() : undefined;
 }
 
 function unmapIPv4(address: string): string {

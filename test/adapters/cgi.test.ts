@@ -1,6 +1,8 @@
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { run, type Handler } from '../../src/adapters/cgi.js';
-import { parseCgiOutput } from '../helpers/cgi.js';
+import { parseCgiOutput, ROOT } from '../helpers/cgi.js';
 import { BASE_ENV, BEHAVIOURS, type AdapterRun, type InvokeOptions } from './behaviour.js';
 
 async function invoke(handler: Handler, options: InvokeOptions = {}): Promise<AdapterRun & { writes: number }> {
@@ -22,3 +24,11 @@ test('run writes the response once', async (t) => {
 for (const behaviour of BEHAVIOURS) {
   test(`run ${behaviour.title}`, (t) => behaviour.run(t, invoke));
 }
+
+test('a script run from its TypeScript source answers, and says on stderr to build it for a web server', async (t) => {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cgi-bin/hello.ts'], {
+    cwd: ROOT, env: { PATH: process.env.PATH, QUERY_STRING: 'name=Ada' },
+  });
+  t.regex(stdout, /<h1>Hello, Ada!<\/h1>/);
+  t.regex(stderr, /cgi-bin\/hello\.ts runs from TypeScript source; for a web server, build it first: npx cgi-shim build/);
+});

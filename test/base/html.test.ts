@@ -25,6 +25,10 @@ test('html joins arrays and prints false, null and undefined as nothing', (t) =>
     '<ul><li>a</li><li>&lt;b&gt;</li></ul>0');
 });
 
+test('html escapes plain strings inside arrays, nested arrays too', (t) => {
+  t.is(html`<p>${['<b>', html`<i>ok</i>`, ['"q"', [`'&'`]]]}</p>`.toString(), '<p>&lt;b&gt;<i>ok</i>&quot;q&quot;&#39;&amp;&#39;</p>');
+});
+
 test('rawHtml passes trusted markup through', (t) => {
   t.is(html`${rawHtml('<hr>')}`.toString(), '<hr>');
 });

@@ -110,3 +110,9 @@ for (const [title, args, message] of [
     t.regex(run.stderr, message);
   });
 }
+
+test('cgi-shim run refuses TypeScript source and says to build it first', async (t) => {
+  const run = await runCli(['run', 'cgi-bin/hello.ts']);
+  t.is(run.code, 2);
+  t.regex(run.stderr, /cgi-bin\/hello\.ts is TypeScript source, not a CGI script: build it first: `npx cgi-shim build`.*; then `npx cgi-shim run hello`/);
+});

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { HttpError } from '../../src/base/errors.js';
+import { ConfigError, HttpError, renderErrorPage } from '../../src/base/errors.js';
+import { html } from '../../src/base/html.js';
 import { describeError, handleRequest, logFailure } from '../../src/core/pipeline.js';
 
 const ENV = { REQUEST_METHOD: 'GET', SCRIPT_NAME: '/cgi-bin/t.cgi' };
@@ -27,6 +28,22 @@ test('logFailure names the request with its controls escaped, and cuts a huge en
   t.true(entries[0]!.length <= 8192 + '… (cut)'.length);
 });
 
+test('logFailure writes a ConfigError as one line: what was found and the fix, no stack', (t) => {
+  const entries: string[] = [];
+  const error = new ConfigError('ESESSIONDIR', 'the sessions folder /x is owned by uid 7\nforged; fix: chown it');
+  logFailure((entry) => entries.push(entry), ENV, error);
+  t.deepEqual(entries, ['cgi-shim: GET /cgi-bin/t.cgi: the sessions folder /x is owned by uid 7\\x0aforged; fix: chown it']);
+});
+
+test('handleRequest answers a ConfigError with a bare 500, not a 503 to retry', async (t) => {
+  const logged: string[] = [];
+  const outcome = await handleRequest(() => { throw new ConfigError('ESESSIONDIR', 'bad folder; fix: another'); }, ENV, Buffer.alloc(0), {}, (entry) => logged.push(entry));
+  t.is(outcome.response.status, 500);
+  t.is(outcome.response.getHeader('retry-after'), undefined);
+  t.false(outcome.response.toBytes().toString().includes('bad folder'));
+  t.deepEqual(logged, ['cgi-shim: GET /cgi-bin/t.cgi: bad folder; fix: another']);
+});
+
 test('handleRequest turns a handler that throws into a 500 page without the message', async (t) => {
   const logged: string[] = [];
   const outcome = await handleRequest(() => { throw new Error('secret'); }, ENV, Buffer.alloc(0), {}, (entry) => logged.push(entry));
@@ -49,4 +66,28 @@ test('handleRequest leaves out the body of a HEAD request', async (t) => {
   const outcome = await handleRequest((_req, res) => { res.text('hello'); }, { ...ENV, REQUEST_METHOD: 'HEAD' }, Buffer.alloc(0), {}, () => {});
   t.true(outcome.omitBody);
   t.is(outcome.response.toBytes(outcome.omitBody).toString().split('\n\n')[1], '');
+});
+
+test('handleRequest renders error pages with the errorPage option, escaped, for HttpErrors, 405s and crashes', async (t) => {
+  const errorPage = (status: number, message?: string, details?: string) => html`<main>${status}|${message ?? '-'}|${details ?? '-'}</main>`;
+  const thrown = await handleRequest(() => { throw new HttpError(400, 'Bad <input>'); }, ENV, Buffer.alloc(0), { errorPage }, () => {});
+  t.is(thrown.response.status, 400);
+  t.regex(thrown.response.toBytes().toString(), /\n\n<main>400\|Bad &lt;input&gt;\|-<\/main>$/);
+  const refused = await handleRequest(() => {}, { ...ENV, REQUEST_METHOD: 'PUT' }, Buffer.alloc(0), { methods: ['GET'], errorPage }, () => {});
+  t.regex(refused.response.toBytes().toString(), /\nAllow: GET, HEAD\n[\s\S]*<main>405\|/);
+  const crashed = await handleRequest(() => { throw new Error('secret'); }, ENV, Buffer.alloc(0), { errorPage, debug: true }, () => {});
+  t.regex(crashed.response.toBytes().toString(), /<main>500\|-\|Error: secret\n/);
+});
+
+test('handleRequest sends the default page and logs it when the errorPage option throws', async (t) => {
+  const logged: string[] = [];
+  const errorPage = () => { throw new Error('frame broken'); };
+  const outcome = await handleRequest(() => { throw new HttpError(404, 'Gone.'); }, ENV, Buffer.alloc(0), { errorPage }, (entry) => logged.push(entry));
+  t.is(outcome.response.status, 404);
+  t.regex(outcome.response.toBytes().toString(), /<h1>404 Not Found<\/h1>\n<p>Gone\.<\/p>/);
+  t.regex(logged.join('\n'), /errorPage option failed[\s\S]*frame broken/);
+});
+
+test('renderErrorPage gives the default page an empty icon, so browsers ask for no favicon', (t) => {
+  t.regex(renderErrorPage(400), /<link rel="icon" href="data:,">/);
 });

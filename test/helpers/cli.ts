@@ -1,4 +1,4 @@
-// Runs the built `cgi-shim` command (bin/cgi-shim.js → dist/cli.mjs) as a user would.
+// Runs the built `cgi-shim` command (bin/cgi-shim.js → dist/lib/cli/main.js) as a user would.
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,11 +11,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `cgi-shim <args>` in the repository root and waits for it to end. */
-export function runCli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+/** Runs `cgi-shim <args>` (in the repository root unless told `cwd`) and waits for it to end. */
+export function runCli(args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'cgi-shim.js'), ...args], {
-      cwd: ROOT,
+      cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -1,10 +1,10 @@
-// Builds fixture scripts from test/fixtures/ with the project's own bundler (scripts/bundle.js),
+// Builds fixture scripts from test/fixtures/ with the project's own bundler (src/build/bundle.ts),
 // so tests run them exactly as they would run built demos: one executable CommonJS file each.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './cgi.js';
-import { bundleScripts } from '../../scripts/bundle.js';
+import { bundleScripts } from '../../src/build/bundle.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 

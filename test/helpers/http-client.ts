@@ -21,6 +21,8 @@ export class CookieClient {
   /** The cookies this client holds. */
   readonly jar = new CookieJar();
   readonly baseUrl: string;
+  /** The Cookie header of the last request (undefined when it sent none). */
+  lastCookieSent: string | undefined;
 
   /** @param baseUrl e.g. `http://127.0.0.1:8080` */
   constructor(baseUrl: string) {
@@ -33,6 +35,7 @@ export class CookieClient {
     const headers = new Headers(options.headers);
     const cookie = await this.jar.getCookieString(url);
     if (cookie) headers.set('cookie', cookie);
+    this.lastCookieSent = cookie || undefined;
     let body = options.body;
     if (options.form !== undefined) {
       headers.set('content-type', 'application/x-www-form-urlencoded');

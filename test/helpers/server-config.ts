@@ -35,12 +35,19 @@ export interface Layout {
   user: { name: string; uid: number; gid: number } | undefined;
 }
 
+/** A site configuration of a test's own, in place of apache.conf, and the modules it needs. */
+export interface ApacheSite {
+  config: (layout: Layout) => string;
+  modules?: readonly string[];
+}
+
 /** The main httpd configuration: loads the modules, then Includes the shipped file for `mode`
- * with the paths Defined first (its own Defines apply only to names not yet defined). */
-export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebianVirtualHost: boolean, mode: ApacheMode = 'cgi'): string {
+ * with the paths Defined first (its own Defines apply only to names not yet defined), or writes
+ * the `site` given instead. */
+export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebianVirtualHost: boolean, mode: ApacheMode = 'cgi', site?: ApacheSite): string {
   const mpm = cgiModule === 'cgid' || mode !== 'cgi' ? 'mpm_event' : 'mpm_prefork';
   const modeModules = { cgi: [cgiModule], fcgid: ['fcgid'], 'proxy-fcgi': ['proxy', 'proxy_fcgi', 'macro'] }[mode];
-  const modules = [mpm, 'authz_core', 'mime', 'alias', ...modeModules, 'env', 'setenvif', 'headers', 'dir'];
+  const modules = [mpm, 'authz_core', 'mime', 'alias', ...modeModules, 'env', 'setenvif', 'headers', 'dir', ...(site?.modules ?? [])];
   const lines = [
     `# Written by test/helpers/server-config.ts: server-wide settings only; ${APACHE_FILES[mode]} does the rest.`,
     `ServerRoot "${layout.root}"`,
@@ -72,7 +79,9 @@ export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebian
   const include = [`Include "${join(ROOT, APACHE_FILES[mode])}"`];
   // The user's part: which scripts the daemons serve.
   if (mode === 'proxy-fcgi') include.push(...layout.scripts.map((name) => `Use CgiShimFastCgi ${name}`));
-  if (inDebianVirtualHost) {
+  if (site !== undefined) {
+    lines.push(site.config(layout));
+  } else if (inDebianVirtualHost) {
     lines.push(`Include "${DEBIAN_SERVE_CGI_BIN}"`, `<VirtualHost 127.0.0.1:${layout.port}>`, ...include.map((line) => `    ${line}`), `</VirtualHost>`);
   } else {
     lines.push(...include);

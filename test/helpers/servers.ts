@@ -12,11 +12,11 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { basename, join } from 'node:path';
-import { APACHE_MODULES, apacheConfig, lighttpdConfig, type ApacheMode, type Layout } from './server-config.js';
+import { APACHE_MODULES, apacheConfig, lighttpdConfig, type ApacheMode, type ApacheSite, type Layout } from './server-config.js';
 import { startDaemons, type Daemons } from './server-daemons.js';
 import { prepareLayout } from './server-layout.js';
 
-export { DEBIAN_SERVE_CGI_BIN } from './server-config.js';
+export { DEBIAN_SERVE_CGI_BIN, type ApacheSite, type Layout } from './server-config.js';
 
 /** The servers this helper can start. */
 export type ServerKind = 'apache' | 'lighttpd';
@@ -56,6 +56,10 @@ export interface ApacheOptions extends ServerOptions {
    * conf-available/serve-cgi-bin.conf (which maps /cgi-bin/ to /usr/lib/cgi-bin/) included
    * server-wide before it, as on a stock Debian install. @default false */
   inDebianVirtualHost?: boolean;
+  /** The site's configuration, written in place of apache.conf (for tests of other layouts, say a
+   * document root with AddHandler); it may load more modules by name (e.g. `autoindex`).
+   * @default apache.conf, included */
+  site?: ApacheSite;
   /** How the scripts run: CGI (apache.conf), FastCGI under mod_fcgid (apache-fcgid.conf), or as
    * `cgi-shim fastcgi` daemons behind mod_proxy_fcgi (apache-proxy-fcgi.conf). @default 'cgi' */
   mode?: ApacheMode;
@@ -133,7 +137,7 @@ export async function startApache(options: ApacheOptions = {}): Promise<RunningS
   const mode = options.mode ?? 'cgi';
   if (!isInstalled('apache', mode)) throw new Error(`Apache's ${mode} modules are not installed: sudo apt-get install ${packagesFor('apache', mode)}`);
   const name = { cgi: 'apache', fcgid: 'apache mod_fcgid', 'proxy-fcgi': 'apache mod_proxy_fcgi' }[mode];
-  const config = (layout: Layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false, mode) +
+  const config = (layout: Layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false, mode, options.site) +
     (options.extraConfig ?? []).map((line) => `${line}\n`).join('');
   return start('apache', name, options, config, mode === 'proxy-fcgi');
 }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { csrfToken, openSession, verifyCsrf, type Session } from '../../src/index.js';
 import { runHandler } from '../helpers/run-handler.js';
-import { cookieValue } from '../helpers/cgi.js';
+import { cookieValue, runScript } from '../helpers/cgi.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** Opens a session with a token, then makes a second request with `env` and the cookie. */
@@ -65,12 +65,37 @@ test('verifyCsrf lets GET through unchecked', async (t) => {
 
 test('csrfToken is stable within a session and changes on regenerate', async (t) => {
   const dir = await tempDir();
-  await runHandler(async (request, response) => {
+  const tokens: string[] = [];
+  const { response } = await runHandler(async (request, response) => {
     const session = await openSession(request, response, { dir, gcProbability: 0 });
-    const first = await csrfToken(session);
-    t.is(await csrfToken(session), first);
+    tokens.push(await csrfToken(session), await csrfToken(session));
     await session.regenerate();
-    t.not(await csrfToken(session), first);
+    tokens.push(await csrfToken(session));
     response.text('ok');
   });
+  t.is(response.status, 200, response.text);
+  const [first, again, renewed] = tokens;
+  t.is(tokens.length, 3);
+  t.is(again, first);
+  t.not(renewed, first);
+});
+
+test('verifyCsrf rejects a POST whose session holds no token at all, whatever it sends', async (t) => {
+  // A first visit has no session yet: an empty or made-up token must not pass for a missing one.
+  for (const body of ['item=tea', 'item=tea&_csrf=', 'item=tea&_csrf=undefined']) {
+    const { response } = await runHandler(async (request, response) => {
+      const session = await openSession(request, response, { dir: await tempDir(), gcProbability: 0 });
+      await verifyCsrf(request, session, await request.form());
+      response.text('accepted');
+    }, { ...POST_FORM, CONTENT_LENGTH: String(body.length) }, body);
+    t.is(response.status, 403, body);
+  }
+});
+
+test('a built script refuses a state change that brings no cookie and no token', async (t) => {
+  const body = 'action=add&id=shortbread';
+  const run = await runScript('cart', {
+    env: { ...POST_FORM, CONTENT_LENGTH: String(body.length), CGI_SESSION_DIR: await tempDir() }, stdin: body,
+  });
+  t.is(run.response.status, 403, run.stderr);
 });

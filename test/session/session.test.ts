@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openSession, type Session, type SessionOptions } from '../../src/index.js';
 import { CgiError } from '../../src/base/errors.js';
@@ -217,13 +217,43 @@ test('close saves and releases the lock before the response finishes', async (t)
   const v = visitor(dir, clock);
   await v.visit(count);
   const store = new FileSessionStore({ dir });
-  await v.visit(async (s) => {
+  const seen: { locked?: boolean; file?: string; setError?: unknown } = {};
+  const { response } = await v.visit(async (s) => {
     count(s);
     await s.close();
-    t.false(await store.isLocked(s.id));
-    t.regex(await readFile(join(dir, `${s.id}.json`), 'utf8'), /"n":2/);
-    t.throws(() => s.set('x', 1), { instanceOf: TypeError, message: /closed/ });
+    seen.locked = await store.isLocked(s.id);
+    seen.file = await readFile(join(dir, `${s.id}.json`), 'utf8');
+    try {
+      s.set('x', 1);
+    } catch (error) {
+      seen.setError = error;
+    }
   });
+  t.is(response.status, 200, response.text);
+  t.false(seen.locked);
+  t.regex(seen.file ?? '', /"n":2/);
+  t.true(seen.setError instanceof TypeError);
+  t.regex(String(seen.setError), /closed/);
+});
+
+test('a lock lost while the request held it makes the save fail with 503 and writes nothing', async (t) => {
+  const dir = await tempDir();
+  const clock = { t: Date.now() };
+  const v = visitor(dir, clock);
+  await v.visit(count);
+  const file = join(dir, `${v.sid}.json`);
+  const before = await readFile(file, 'utf8');
+  const { response, stderr } = await v.visit(async (s) => {
+    count(s);
+    // Another process takes the lock over (as if ours had gone stale): same name, a new folder.
+    await rmdir(`${file}.lock`);
+    await mkdir(`${file}.lock`);
+  });
+  t.is(response.status, 503);
+  t.truthy(response.header('retry-after'));
+  t.is(await readFile(file, 'utf8'), before);
+  t.regex(stderr, /ESESSIONLOCKLOST|no longer held/);
+  await rmdir(`${file}.lock`);
 });
 
 test('a locked session answers 503 with Retry-After and nothing is written', async (t) => {

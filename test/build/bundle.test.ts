@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DIST_CGI_BIN, runScript } from '../helpers/cgi.js';
 import { buildFixtures } from '../helpers/fixtures.js';
 
-const fixtures = buildFixtures('after-response', 'big-output', 'echo-body', 'failures');
+const fixtures = buildFixtures('after-response', 'big-output', 'echo-body', 'failures', 'console-output', 'load-failure');
 
 test('a built script runs copied alone into an empty folder', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'cgi-shim-alone-'));
@@ -115,4 +115,28 @@ test('HTTP_PROXY never reaches the script', async (t) => {
     env: { HTTP_PROXY: 'http://evil.example:3128', QUERY_STRING: 'proxy' },
   });
   t.deepEqual(JSON.parse(run.response.text), { env: null, requestEnv: null, header: null });
+});
+
+test('console output goes to stderr, at load and in the handler, and the response stays whole', async (t) => {
+  const run = await runScript(join(await fixtures, 'console-output.cgi'));
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout.toString(), 'Status: 200 OK\nContent-Type: text/plain; charset=utf-8\nContent-Length: 8\n\nthe body');
+  for (const line of ['starting', 'info: at load', 'debug: x', 'debug line', "{ dir: 'object' }", "│ table │", 'counted: 1', 'a warning']) {
+    t.true(run.stderr.includes(line), `stderr lacks ${line}: ${run.stderr}`);
+  }
+});
+
+test('a script that throws as it loads answers the safe 500 page and logs the error', async (t) => {
+  const run = await runScript(join(await fixtures, 'load-failure.cgi'), { env: { SCRIPT_NAME: '/cgi-bin/load-failure.cgi' } });
+  t.is(run.code, 1);
+  t.is(run.response.status, 500);
+  t.notRegex(run.response.text, /price list/);
+  t.regex(run.stderr, /^cgi-shim: GET \/cgi-bin\/load-failure\.cgi: Error: price list missing at load\n\s+at readPriceList /);
+});
+
+test('a stack trace names the functions of the script and of the runtime', async (t) => {
+  const run = await runScript(join(await fixtures, 'load-failure.cgi'));
+  t.regex(run.stderr, /\n\s+at readPriceList \(/);
+  const handler = await runScript(join(await fixtures, 'failures.cgi'), { env: { QUERY_STRING: 'mode=throw' } });
+  t.regex(handler.stderr, /\n\s+at handleRequest \(/);
 });
