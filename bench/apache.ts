@@ -7,8 +7,9 @@ import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startApache, type RunningServer } from '../test/helpers/servers.js';
-import { fixed, median } from './lib.js';
+import { startApache } from '../test/helpers/servers.js';
+import { fixed } from './lib.js';
+import { createSessions, runWrk, summarize, wrkVersion, type Load, type Target } from './wrk.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** Sessions each counter gets for the many-visitors load: far more than connections, so two
@@ -26,15 +27,6 @@ export interface ApacheBenchOptions {
   connections: number;
 }
 
-interface Target {
-  name: string;
-  path: string;
-  /** One cookie (every request on one session) or a file of many, rotated by rotate-cookies.lua. */
-  cookie?: string;
-  cookiesFile?: string;
-}
-
-interface Load { rps: number; p50: number; p99: number; requests: number; errors: number }
 
 /** Runs the section; resolves with Markdown and the numbers the goals need. */
 export async function benchApache(options: ApacheBenchOptions): Promise<{ markdown: string; rps: Map<string, number> }> {
@@ -50,18 +42,18 @@ export async function benchApache(options: ApacheBenchOptions): Promise<{ markdo
   try {
     const work = mkdtempSync(join(tmpdir(), 'cgi-shim-bench-wrk-'));
     const counters = [['counter.cgi', 'node-cgi-shim'], ['counter-perl.cgi', 'Perl CGI::Session'], ['counter-php.cgi', 'PHP php-cgi']];
-    const targets: Target[] = [{ name: 'hello.cgi', path: '/cgi-bin/hello.cgi' }];
+    const targets: Target[] = [{ name: 'hello.cgi', url: server.url('/cgi-bin/hello.cgi') }];
     for (const [file, label] of counters) {
-      const cookies = await createSessions(server, `/cgi-bin/${file}`, SESSIONS);
+      const cookies = await createSessions(server.url(`/cgi-bin/${file}`), SESSIONS);
       const cookiesFile = join(work, `${file}.cookies`);
       writeFileSync(cookiesFile, `${cookies.join('\n')}\n`);
-      targets.push({ name: `${file} (${label}), one session`, path: `/cgi-bin/${file}`, cookie: cookies[0] });
-      targets.push({ name: `${file} (${label}), ${SESSIONS} sessions`, path: `/cgi-bin/${file}`, cookiesFile });
+      targets.push({ name: `${file} (${label}), one session`, url: server.url(`/cgi-bin/${file}`), cookie: cookies[0] });
+      targets.push({ name: `${file} (${label}), ${SESSIONS} sessions`, url: server.url(`/cgi-bin/${file}`), cookiesFile });
     }
     const loads = new Map<string, Load[]>(targets.map((t) => [t.name, []]));
     const seconds = Math.max(1, Math.round(options.seconds / options.rounds));
     for (let round = 0; round < options.rounds; round++) {
-      for (const target of targets) loads.get(target.name)!.push(runWrk(server, target, seconds, options.connections));
+      for (const target of targets) loads.get(target.name)!.push(runWrk(target, seconds, options.connections));
     }
     const summary = new Map([...loads].map(([name, runs]) => [name, summarize(runs)]));
     const helloRps = summary.get('hello.cgi')!.rps;
@@ -90,63 +82,6 @@ ${rows.join('\n')}
     await server.stop();
     rmSync(served, { recursive: true, force: true });
   }
-}
-
-/** Makes `count` sessions by visiting `path` without a cookie; resolves with their cookies. */
-async function createSessions(server: RunningServer, path: string, count: number): Promise<string[]> {
-  const cookies: string[] = [];
-  const visit = async () => {
-    const response = await fetch(server.url(path));
-    await response.arrayBuffer();
-    const cookie = response.headers.getSetCookie()[0]?.split(';', 1)[0];
-    if (response.status !== 200 || cookie === undefined) throw new Error(`bench: ${path} answered ${response.status} without a session cookie`);
-    cookies.push(cookie);
-  };
-  for (let i = 0; i < count; i += 8) await Promise.all(Array.from({ length: Math.min(8, count - i) }, visit));
-  return cookies;
-}
-
-function runWrk(server: RunningServer, target: Target, seconds: number, connections: number): Load {
-  const args = ['-t', '2', '-c', String(connections), '-d', `${seconds}s`, '--timeout', '20s', '--latency'];
-  if (target.cookie) args.push('-H', `Cookie: ${target.cookie}`);
-  if (target.cookiesFile) args.push('-s', join(here, 'rotate-cookies.lua'));
-  args.push(server.url(target.path));
-  const result = spawnSync('wrk', args, { encoding: 'utf8', env: { ...process.env, COOKIES_FILE: target.cookiesFile ?? '' } });
-  if (result.status !== 0) throw new Error(`bench: wrk failed on ${target.name}: ${result.stderr}${result.stdout}`);
-  return parseWrk(result.stdout, target.name);
-}
-
-/** Reads req/s, p50, p99, requests and errors from wrk's --latency report. */
-function parseWrk(text: string, name: string): Load {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(text)?.[1]);
-  const p50 = toMs(/50%\s+([\d.]+)(us|ms|s)/.exec(text));
-  const p99 = toMs(/99%\s+([\d.]+)(us|ms|s)/.exec(text));
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-  const errors = non2xx + (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0);
-  if (!Number.isFinite(rps) || !Number.isFinite(p50)) throw new Error(`bench: cannot read wrk's report for ${name}:\n${text}`);
-  return { rps, p50, p99, requests, errors };
-}
-
-function toMs(match: RegExpExecArray | null): number {
-  if (!match) return NaN;
-  const value = Number(match[1]);
-  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
-}
-
-function summarize(runs: Load[]): Load {
-  return {
-    rps: median(runs.map((r) => r.rps)),
-    p50: median(runs.map((r) => r.p50)),
-    p99: median(runs.map((r) => r.p99)),
-    requests: runs.reduce((sum, r) => sum + r.requests, 0),
-    errors: runs.reduce((sum, r) => sum + r.errors, 0),
-  };
-}
-
-function wrkVersion(): string {
-  return /wrk (\S+)/.exec(spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? '?';
 }
 
 function perlSessionVersion(): string {

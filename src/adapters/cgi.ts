@@ -28,6 +28,8 @@ export interface RunOptions extends PipelineOptions {
  * Resolves with the exit status, which it also sets as `process.exitCode` in a real process.
  * The response is the only thing written to stdout: `console.log` and its kin write to stderr
  * (the web server's error log), and a failure outside the handler still answers with a 500 page.
+ * Started by a FastCGI server instead (a listening socket as stdin, see fastcgi/detect.ts), the
+ * same script serves request after request until its process is told to stop.
  * @example
  * run((req, res) => {
  *   res.html(html`<p>Hello, ${req.query.get('name') ?? 'world'}!</p>`);
@@ -35,6 +37,13 @@ export interface RunOptions extends PipelineOptions {
  */
 export async function run(handler: Handler, options: RunOptions = {}): Promise<number> {
   const realProcess = options.stdout === undefined;
+  // A CGI request pays for this one look-up: every CGI server sets GATEWAY_INTERFACE, no
+  // FastCGI spawner does. The FastCGI code is loaded only when it is needed.
+  if (realProcess && process.env.GATEWAY_INTERFACE === undefined) {
+    const { fastCgiListenFd } = await import('./fastcgi/detect.js');
+    const fd = fastCgiListenFd(process.env);
+    if (fd !== undefined) return (await import('./fastcgi/process.js')).runFastCgi(handler, options, fd);
+  }
   const env = options.env ?? process.env;
   const err = options.stderr ?? 2;
   const log: LogSink = (entry) => writeAll(err, `${entry}\n`);

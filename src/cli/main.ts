@@ -16,6 +16,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   init: { summary: 'write a starter project: package.json, tsconfig.json, two scripts', load: () => import('./init.js') },
   build: { summary: 'build scripts (cgi-bin/*.ts by default) into dist/cgi-bin/*.cgi', load: () => import('./build.js') },
   serve: { summary: 'host a folder of CGI scripts at http://127.0.0.1:8080/cgi-bin/', load: () => import('./serve.js') },
+  fastcgi: { summary: 'run a built script as a FastCGI daemon (workers sharing one socket)', load: () => import('./fastcgi.js') },
   run: { summary: 'run one CGI script for a request described by flags', load: () => import('./run-script.js') },
   'hash-password': { summary: 'print a users-file line for a password read from stdin', load: () => import('./hash-password.js') },
   gc: { summary: 'remove expired sessions (run it from cron)', load: () => import('./gc.js') },

@@ -50,8 +50,11 @@ const MAX_LOG_CHARS = 8192;
  * Handles one request: never rejects, whatever the handler does. A body the handler did not read
  * is still read (and must be whole) before the finish hooks run, so a truncated request is a 400
  * even for a script that ignores its body, and nothing is saved for it.
+ * When `signal` aborts before the handler has finished (a persistent process's timeout, or the
+ * web server giving up), the request fails with the signal's reason at once: the finish hooks
+ * are told ok=false (a session lock is released) and the handler is left to itself.
  */
-export async function handleRequest(handler: Handler, env: CgiEnv, body: ByteSource, options: PipelineOptions, log: LogSink): Promise<Outcome> {
+export async function handleRequest(handler: Handler, env: CgiEnv, body: ByteSource, options: PipelineOptions, log: LogSink, signal?: AbortSignal): Promise<Outcome> {
   let request: CgiRequest | undefined;
   let response = new CgiResponse();
   let failed = false;
@@ -59,7 +62,8 @@ export async function handleRequest(handler: Handler, env: CgiEnv, body: ByteSou
   try {
     request = requestFromEnv(env, body, options);
     checkMethod(request.method, options.methods);
-    await handler(request, response);
+    const handled = handler(request, response);
+    await (signal === undefined ? handled : untilAborted(handled, signal));
     request.drainBody();
     handlerDone = true;
     await runFinishHooks(response, true, env, log);
@@ -154,6 +158,20 @@ async function runFinishHooks(response: CgiResponse, ok: boolean, env: CgiEnv, l
       logFailure(log, env, error);
     }
   }
+}
+
+/** `work`, or a rejection with `signal`'s reason as soon as it aborts. */
+function untilAborted(work: unknown, signal: AbortSignal): unknown {
+  signal.throwIfAborted();
+  if (typeof (work as { then?: unknown } | null | undefined)?.then !== 'function') return work;
+  const settled = Promise.resolve(work);
+  // Whatever the abandoned handler does later is no one's concern: never an unhandled rejection.
+  settled.catch(() => {});
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    settled.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 function drainQuietly(request: CgiRequest | undefined): void {

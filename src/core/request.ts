@@ -19,7 +19,8 @@ export interface RequestOptions {
 }
 
 const DIGITS = /^[0-9]+$/;
-const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** The default of {@link RequestOptions.maxBodyBytes}. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * An HTTP request as a CGI script sees it. Cheap to build: the query, cookies and body are
@@ -162,10 +163,10 @@ export function requestFromEnv(env: CgiEnv, source: ByteSource, options: Request
   if (contentLength > maxBodyBytes) {
     throw new HttpError(413, `The request body is ${contentLength} bytes; the limit is ${maxBodyBytes}.`);
   }
-  // httpoxy: a client's `Proxy:` header must not reach the script as HTTP_PROXY. The CGI adapter
-  // has deleted it from the process's environment already, which is then used as it is: copying
-  // process.env asks Node's C++ side for every variable (BENCHMARKS.md, start-up notes).
-  const safeEnv = env === process.env && env.HTTP_PROXY === undefined ? env : withoutProxy(env);
+  // httpoxy: a client's `Proxy:` header must not reach the script as HTTP_PROXY. The adapters
+  // have deleted it already (the CGI one from the process's environment, which is then used as it
+  // is: copying process.env asks Node's C++ side for every variable, BENCHMARKS.md, start-up notes).
+  const safeEnv = env.HTTP_PROXY === undefined ? env : withoutProxy(env);
   const untilEnd = (env.CONTENT_LENGTH ?? '').trim() === '' && isChunked(env.HTTP_TRANSFER_ENCODING);
   return new CgiRequest(safeEnv, source, contentLength, options.form, untilEnd ? maxBodyBytes : undefined);
 }

@@ -36,7 +36,8 @@ export interface SessionOptions extends LockTiming {
    * old, so idle sessions are not rewritten on every request. @default 60 */
   touchAfterSeconds?: number;
   /** Chance that a request sweeps expired sessions after saving. 0 turns it off (use
-   * `cgi-shim gc` from cron). @default 0.01 */
+   * `cgi-shim gc` from cron). @default 0.01, and 0 under FastCGI, where a sweep would hold up
+   * every request of the process */
   gcProbability?: number;
   /** Most sessions one such sweep examines. @default 20 */
   gcMaxSessions?: number;
@@ -91,7 +92,8 @@ export function resolveSettings(request: CgiRequest, options: SessionOptions): S
   const baseName = options.cookieName ?? SESSION_DEFAULTS.cookieName;
   // RFC 6265bis §4.1.3: __Host- binds the cookie to this host, over HTTPS, with Path=/.
   const prefix = !request.https ? '' : cookiePath === '/' ? '__Host-' : '__Secure-';
-  const gcProbability = options.gcProbability ?? SESSION_DEFAULTS.gcProbability;
+  // The FastCGI adapter sets FCGI_ROLE (as PHP does); its process serves many requests at once.
+  const gcProbability = options.gcProbability ?? (request.env.FCGI_ROLE === undefined ? SESSION_DEFAULTS.gcProbability : 0);
   if (!(gcProbability >= 0 && gcProbability <= 1)) throw new TypeError(`option gcProbability is invalid: ${gcProbability}`);
   const log = options.log ?? ((line: string) => writeAll(2, `${line}\n`));
   const store = options.store ?? new FileSessionStore({

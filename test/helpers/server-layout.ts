@@ -1,6 +1,6 @@
 // Prepares the folder of a private test server: the scripts to serve (copied, plus test-only
-// ones built with esbuild), the sessions folder and the logs, owned so that the server's
-// unprivileged user can do its work.
+// ones built with esbuild), the sessions folder, the logs and a folder for FastCGI sockets, owned
+// so that the server's unprivileged user (and FastCGI daemons running as it) can do their work.
 
 import { spawnSync } from 'node:child_process';
 import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -28,6 +28,8 @@ export async function prepareLayout(kind: string, options: LayoutOptions): Promi
   const layout: Layout = {
     root,
     scriptsDir: join(root, 'cgi-bin'),
+    scripts: [],
+    socketsDir: join(root, 'sockets'),
     sessionsDir: join(root, 'sessions'),
     docRoot: join(root, 'htdocs'),
     logsDir: join(root, 'logs'),
@@ -37,9 +39,10 @@ export async function prepareLayout(kind: string, options: LayoutOptions): Promi
   };
   try {
     if (/["\\\s$]/.test(root)) throw new TypeError(`temporary folder is unusable in a server configuration: ${root}`);
-    for (const dir of [layout.scriptsDir, layout.sessionsDir, layout.docRoot, layout.logsDir, layout.runDir]) await mkdir(dir);
+    for (const dir of [layout.scriptsDir, layout.socketsDir, layout.sessionsDir, layout.docRoot, layout.logsDir, layout.runDir]) await mkdir(dir);
     await copyScripts(options.scriptsDir ?? DIST_CGI_BIN, layout.scriptsDir);
     for (const entry of options.extraScripts ?? []) await buildScript(entry, layout.scriptsDir);
+    layout.scripts = (await readdir(layout.scriptsDir)).filter((name) => name.endsWith('.cgi')).sort();
     // The server's user must reach the scripts (mkdtemp makes the folder 0700) and own the sessions
     // folder. lighttpd opens its logs after dropping root, so it must own the logs folder too.
     await chmod(root, 0o755);
@@ -47,6 +50,7 @@ export async function prepareLayout(kind: string, options: LayoutOptions): Promi
     if (layout.user !== undefined) {
       checkNodeReachable(layout.scriptsDir, layout.user);
       await chown(layout.sessionsDir, layout.user.uid, layout.user.gid);
+      await chown(layout.socketsDir, layout.user.uid, layout.user.gid);
       if (kind === 'lighttpd') await chown(layout.logsDir, layout.user.uid, layout.user.gid);
     }
   } catch (error) {

@@ -1,6 +1,8 @@
 // Starts a private Apache 2.4 or lighttpd for a test: its own folder (server root, scripts,
 // sessions, pid and logs) under a fresh temporary folder, on 127.0.0.1 and a free high port,
-// serving the scripts through the configuration files we ship (apache.conf, lighttpd-cgi.conf).
+// serving the scripts through the configuration files we ship: as CGI (apache.conf,
+// lighttpd-cgi.conf) or as FastCGI (apache-fcgid.conf, apache-proxy-fcgi.conf with a daemon per
+// script, lighttpd-fastcgi.conf).
 //
 // The main configuration it writes is in server-config.ts, the folder it prepares in
 // server-layout.ts; this file starts, watches and stops the server process.
@@ -10,7 +12,8 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { basename, join } from 'node:path';
-import { APACHE_MODULES, apacheConfig, lighttpdConfig, type ApacheSite, type Layout } from './server-config.js';
+import { APACHE_MODULES, apacheConfig, lighttpdConfig, type ApacheMode, type ApacheSite, type Layout } from './server-config.js';
+import { startDaemons, type Daemons } from './server-daemons.js';
 import { prepareLayout } from './server-layout.js';
 
 export { DEBIAN_SERVE_CGI_BIN, type ApacheSite, type Layout } from './server-config.js';
@@ -22,6 +25,13 @@ export type ServerKind = 'apache' | 'lighttpd';
 const BINARIES: Readonly<Record<ServerKind, string>> = { apache: '/usr/sbin/apache2', lighttpd: '/usr/sbin/lighttpd' };
 /** The Debian package to install for each server. */
 export const PACKAGES: Readonly<Record<ServerKind, string>> = { apache: 'apache2', lighttpd: 'lighttpd' };
+
+/** The Apache modules each mode needs beyond the server, and the packages that bring them. */
+const APACHE_MODE_NEEDS: Readonly<Record<ApacheMode, { modules: string[]; packages: string }>> = {
+  cgi: { modules: ['mod_cgid.so'], packages: 'apache2' },
+  fcgid: { modules: ['mod_fcgid.so'], packages: 'apache2 libapache2-mod-fcgid' },
+  'proxy-fcgi': { modules: ['mod_proxy_fcgi.so', 'mod_macro.so'], packages: 'apache2' },
+};
 
 /** Options of {@link startApache} and {@link startLighttpd}. */
 export interface ServerOptions {
@@ -50,11 +60,25 @@ export interface ApacheOptions extends ServerOptions {
    * document root with AddHandler); it may load more modules by name (e.g. `autoindex`).
    * @default apache.conf, included */
   site?: ApacheSite;
+  /** How the scripts run: CGI (apache.conf), FastCGI under mod_fcgid (apache-fcgid.conf), or as
+   * `cgi-shim fastcgi` daemons behind mod_proxy_fcgi (apache-proxy-fcgi.conf). @default 'cgi' */
+  mode?: ApacheMode;
+  /** Lines added to the main configuration after the shipped file (the benchmark's routes to
+   * PHP-FPM and node-fastcgi). @default [] */
+  extraConfig?: readonly string[];
+}
+
+/** lighttpd-only options. */
+export interface LighttpdOptions extends ServerOptions {
+  /** Run the scripts as FastCGI applications (lighttpd-fastcgi.conf) instead of CGI. @default false */
+  fastcgi?: boolean;
 }
 
 /** A running private server. */
 export interface RunningServer {
   kind: ServerKind;
+  /** The server and how it runs scripts, e.g. `apache`, `apache mod_fcgid`, `lighttpd mod_fastcgi`. */
+  name: string;
   /** The server's own version line, e.g. `Apache/2.4.71 (Debian)` or `lighttpd/1.4.69`. */
   version: string;
   /** `http://127.0.0.1:<port>`, no trailing slash. */
@@ -69,7 +93,8 @@ export interface RunningServer {
   sessionsDir: string;
   /** The server's error log. */
   errorLog: string;
-  /** Where scripts' stderr lands: the error log for Apache, server.breakagelog for lighttpd. */
+  /** Where scripts' error reports land: the error log for Apache and for lighttpd's FastCGI,
+   * server.breakagelog for lighttpd's CGI. */
   scriptErrorLog: string;
   accessLog: string;
   /** `baseUrl` + `path`. */
@@ -81,10 +106,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Whether the server's binary (and for Apache, its CGI modules) is installed here. */
-export function isInstalled(kind: ServerKind): boolean {
+/** Whether the server's binary (and for Apache, the modules of `mode`) is installed here. */
+export function isInstalled(kind: ServerKind, mode: ApacheMode = 'cgi'): boolean {
   if (!existsSync(BINARIES[kind])) return false;
-  return kind !== 'apache' || existsSync(join(APACHE_MODULES, 'mod_cgid.so'));
+  return kind !== 'apache' || APACHE_MODE_NEEDS[mode].modules.every((file) => existsSync(join(APACHE_MODULES, file)));
+}
+
+/** The Debian packages to install for `kind` (and for Apache, `mode`). */
+export function packagesFor(kind: ServerKind, mode: ApacheMode = 'cgi'): string {
+  return kind === 'apache' ? APACHE_MODE_NEEDS[mode].packages : PACKAGES[kind];
 }
 
 /** The server's version line, or undefined when it is not installed. */
@@ -104,12 +134,18 @@ export function serverVersion(kind: ServerKind): string | undefined {
  * const response = await fetch(server.url('/cgi-bin/hello.cgi'));
  */
 export async function startApache(options: ApacheOptions = {}): Promise<RunningServer> {
-  return start('apache', options, (layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false, options.site));
+  const mode = options.mode ?? 'cgi';
+  if (!isInstalled('apache', mode)) throw new Error(`Apache's ${mode} modules are not installed: sudo apt-get install ${packagesFor('apache', mode)}`);
+  const name = { cgi: 'apache', fcgid: 'apache mod_fcgid', 'proxy-fcgi': 'apache mod_proxy_fcgi' }[mode];
+  const config = (layout: Layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false, mode, options.site) +
+    (options.extraConfig ?? []).map((line) => `${line}\n`).join('');
+  return start('apache', name, options, config, mode === 'proxy-fcgi');
 }
 
-/** Starts lighttpd with lighttpd-cgi.conf included. See {@link startApache}. */
-export async function startLighttpd(options: ServerOptions = {}): Promise<RunningServer> {
-  return start('lighttpd', options, lighttpdConfig);
+/** Starts lighttpd with lighttpd-cgi.conf (or lighttpd-fastcgi.conf) included. See {@link startApache}. */
+export async function startLighttpd(options: LighttpdOptions = {}): Promise<RunningServer> {
+  const fastcgi = options.fastcgi ?? false;
+  return start('lighttpd', fastcgi ? 'lighttpd mod_fastcgi' : 'lighttpd', options, (layout) => lighttpdConfig(layout, fastcgi), false);
 }
 
 /** Servers started by this process, killed on exit if a test could not stop them. */
@@ -118,10 +154,17 @@ process.on('exit', () => {
   for (const child of running) killGroup(child);
 });
 
-async function start(kind: ServerKind, options: ServerOptions, writeConfig: (layout: Layout) => string): Promise<RunningServer> {
+async function start(kind: ServerKind, name: string, options: ServerOptions, writeConfig: (layout: Layout) => string, withDaemons: boolean): Promise<RunningServer> {
   if (!isInstalled(kind)) throw new Error(`${kind} is not installed: sudo apt-get install ${PACKAGES[kind]}`);
   const layout = await prepareLayout(kind, options);
   const version = serverVersion(kind) ?? kind;
+  let daemons: Daemons | undefined;
+  try {
+    if (withDaemons) daemons = await startDaemons(layout, options.startTimeoutMs ?? 15000);
+  } catch (error) {
+    await rm(layout.root, { recursive: true, force: true });
+    throw error;
+  }
   // Another process may take the free port between our probe and the server's bind: try again.
   for (let attempt = 1; ; attempt++) {
     layout.port = await freePort();
@@ -130,9 +173,10 @@ async function start(kind: ServerKind, options: ServerOptions, writeConfig: (lay
     const args = kind === 'apache' ? ['-f', configFile, '-DFOREGROUND'] : ['-D', '-f', configFile];
     try {
       const child = await launch(BINARIES[kind], args, layout, options);
-      return describeServer(kind, version, layout, child);
+      return describeServer(kind, name, version, layout, child, daemons);
     } catch (error) {
       if (attempt >= 3 || !/address already in use/i.test(String(error))) {
+        await daemons?.stop();
         await rm(layout.root, { recursive: true, force: true });
         throw error;
       }
@@ -173,12 +217,13 @@ async function launch(binary: string, args: string[], layout: Layout, options: S
   throw new Error(`${basename(binary)} did not accept connections on port ${layout.port} in time:\n${output}`);
 }
 
-function describeServer(kind: ServerKind, version: string, layout: Layout, child: ChildProcess): RunningServer {
+function describeServer(kind: ServerKind, name: string, version: string, layout: Layout, child: ChildProcess, daemons: Daemons | undefined): RunningServer {
   const baseUrl = `http://127.0.0.1:${layout.port}`;
   const errorLog = join(layout.logsDir, 'error.log');
   let stopping: Promise<void> | undefined;
   return {
     kind,
+    name,
     version,
     baseUrl,
     port: layout.port,
@@ -187,11 +232,11 @@ function describeServer(kind: ServerKind, version: string, layout: Layout, child
     scriptsDir: layout.scriptsDir,
     sessionsDir: layout.sessionsDir,
     errorLog,
-    scriptErrorLog: kind === 'apache' ? errorLog : join(layout.logsDir, 'cgi-stderr.log'),
+    scriptErrorLog: kind === 'lighttpd' && name === 'lighttpd' ? join(layout.logsDir, 'cgi-stderr.log') : errorLog,
     accessLog: join(layout.logsDir, 'access.log'),
     url: (path) => `${baseUrl}${path}`,
     readLog: readText,
-    stop: () => (stopping ??= stopChild(child).then(() => rm(layout.root, { recursive: true, force: true }))),
+    stop: () => (stopping ??= stopChild(child).then(() => daemons?.stop()).then(() => rm(layout.root, { recursive: true, force: true }))),
   };
 }
 

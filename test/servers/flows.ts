@@ -4,7 +4,10 @@
 
 import type { ExecutionContext } from 'ava';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunningServer } from '../helpers/servers.js';
 import { CookieClient, fetchOnce } from '../helpers/http-client.js';
@@ -60,7 +63,8 @@ export const FLOWS: ServerFlow[] = [
       t.notRegex(page, /price list|\bat \S+ \(|error\.cgi|\/tmp\//);
       const log = await waitForLog(server, server.scriptErrorLog, /price list unavailable/);
       t.regex(log, /cgi-shim: GET \/cgi-bin\/error\.cgi: Error: price list unavailable/);
-      t.regex(log, /\n\s+at .*error\.cgi/);
+      // A stack frame of the script on a line of its own (lighttpd puts its prefix before each).
+      t.regex(log, /\n.*\sat .*error\.cgi:\d+/);
     },
   },
   {
@@ -93,6 +97,22 @@ export const FLOWS: ServerFlow[] = [
     title: 'Location: with a local path alone is served by the server itself (local redirect)',
     async run(t, server) {
       const response = await fetchOnce(server.url('/cgi-bin/probe.cgi?case=local-redirect'), { redirect: 'manual' });
+      if (server.name === 'lighttpd mod_fastcgi') {
+        // lighttpd's mod_fastcgi has no local redirects (lighttpd-fastcgi.conf says so): the
+        // client is sent there instead, and gets the same page with one more request.
+        t.is(response.status, 302);
+        t.is(response.headers.get('location'), '/cgi-bin/hello.cgi?name=local');
+        t.regex(await (await fetchOnce(server.url(response.headers.get('location')!))).text(), /Hello, local!/);
+        return;
+      }
+      if (server.name === 'apache mod_proxy_fcgi') {
+        // Nor has mod_proxy_fcgi, and it passes the header on with a 200 that no browser follows:
+        // apache-proxy-fcgi.conf and the README say to use client redirects behind it. Checked
+        // here so that a server that learns local redirects is noticed.
+        t.is(response.status, 200);
+        t.is(response.headers.get('location'), '/cgi-bin/hello.cgi?name=local');
+        return;
+      }
       t.is(response.status, 200);
       t.is(response.headers.get('location'), null);
       t.regex(await response.text(), /Hello, local!/);
@@ -181,6 +201,62 @@ export const FLOWS: ServerFlow[] = [
   },
   // ---- Every demo's flow, the same walks the local host's tests make --------------------------
   ...DEMO_FLOWS,
+];
+
+/** What only a FastCGI setup is asked: that its processes persist, and that persistent
+ * processes keep requests apart. */
+export const FASTCGI_FLOWS: ServerFlow[] = [
+  {
+    title: 'processes persist: of 10 requests one after another, some share a process',
+    async run(t, server) {
+      const pids = new Set<string>();
+      for (let i = 0; i < 10; i++) pids.add(await (await fetchOnce(server.url('/cgi-bin/probe.cgi?case=pid'))).text());
+      t.log(`10 requests answered by ${pids.size} process${pids.size === 1 ? '' : 'es'}`);
+      // As CGI, each would be a new process. (mod_fcgid spreads them over a few processes.)
+      t.true(pids.size < 10);
+    },
+  },
+  {
+    title: 'a crashing request does not disturb a concurrent one',
+    async run(t, server) {
+      const tag = `${process.pid}-${Date.now()}`;
+      const started = join(server.sessionsDir, `started-${tag}`);
+      const inFlight = fetchOnce(server.url(`/cgi-bin/probe.cgi?case=wait&started=started-${tag}&until=until-${tag}`));
+      while (!existsSync(started)) await new Promise((resolve) => setTimeout(resolve, 20));
+      const crashed = await fetchOnce(server.url('/cgi-bin/error.cgi'));
+      t.is(crashed.status, 500);
+      await crashed.text();
+      await writeFile(join(server.sessionsDir, `until-${tag}`), '');
+      const answered = await inFlight;
+      t.is(answered.status, 200);
+      t.regex(await answered.text(), /^\d+\n$/);
+    },
+  },
+  {
+    title: 'counter.cgi: 200 parallel requests with one cookie count to exactly 201',
+    heavy: true,
+    async run(t, server) {
+      const client = new CookieClient(server.baseUrl);
+      await (await client.get('/cgi-bin/counter.cgi')).text();
+      // As in the demo flow of 100: a request may wait longer than its lock budget on a loaded
+      // machine and get 503 with Retry-After, having written nothing; honoured, it counts once.
+      let retried = 0;
+      const visit = async (): Promise<Response> => {
+        for (let attempt = 1; ; attempt++) {
+          const response = await client.get('/cgi-bin/counter.cgi');
+          if (response.status !== 503 || attempt === 3) return response;
+          retried++;
+          await response.arrayBuffer();
+          await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get('retry-after')) * 1000));
+        }
+      };
+      const responses = await Promise.all(Array.from({ length: 200 }, visit));
+      const counts = await Promise.all(responses.map(async (r) => Number(/id="count">(\d+)</.exec(await r.text())?.[1])));
+      if (retried > 0) t.log(`${retried} of 200 requests answered 503 first and were retried after Retry-After`);
+      t.deepEqual(responses.map((r) => r.status).filter((s) => s !== 200), [], 'every request succeeded');
+      t.deepEqual([...counts].sort((x, y) => x - y), Array.from({ length: 200 }, (_, i) => i + 2), 'each count seen exactly once');
+    },
+  },
 ];
 
 /** POSTs `body` with Transfer-Encoding: chunked, as a client streaming an upload does. */

@@ -1,0 +1,142 @@
+// Memory of a FastCGI process over 100,000 requests: a built script started as a FastCGI server
+// starts it (a listening socket as its stdin), loaded straight over FastCGI (no web server between)
+// on 8 kept connections. Its resident set is read from /proc at checkpoints, and its live heap from
+// V8's --trace-gc lines (the heap left after each full collection): a leak would show in both.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FcgiConnection } from '../test/helpers/fastcgi-client.js';
+import { fixed } from './lib.js';
+
+/** Requests after which the resident set is read. */
+export const CHECKPOINTS = [1000, 10_000, 25_000, 50_000, 75_000, 100_000];
+const CONNECTIONS = 8;
+const SESSIONS = 100;
+/** V8's young generation grows to 16 MiB per semi-space under a high allocation rate; this caps
+ * it at 1 MiB. */
+export const SEMI_SPACE_CAP = '--max-semi-space-size=1';
+
+export interface MemoryRun {
+  name: string;
+  /** MiB of resident memory at each checkpoint. */
+  rssMiB: number[];
+  /** MiB of live heap after the last full collection before each checkpoint (NaN: none yet). */
+  heapMiB: number[];
+  /** Growth of the resident set from the first checkpoint to the last, as a fraction. */
+  growth: number;
+  /** Growth of the live heap, first checkpoint with a value to the last. */
+  heapGrowth: number;
+  seconds: number;
+  failed: number;
+}
+
+/** Runs the section on a folder holding hello.cgi and counter-nondurable.cgi (counter.cgi with
+ * `durable: false`: the fsyncs would make it a measure of the disk); resolves with Markdown and
+ * the runs (hello.cgi as started, then capped, then the counter). */
+export async function benchFastCgiMemory(scriptsDir: string): Promise<{ markdown: string; runs: MemoryRun[] }> {
+  const runs = [
+    await measure('hello.cgi', join(scriptsDir, 'hello.cgi'), false, ''),
+    await measure(`hello.cgi, ${SEMI_SPACE_CAP}`, join(scriptsDir, 'hello.cgi'), false, SEMI_SPACE_CAP),
+    await measure('counter.cgi (durable: false)', join(scriptsDir, 'counter-nondurable.cgi'), true, ''),
+  ];
+  const cells = (values: number[]) => values.map((v) => fixed(v)).join(' | ');
+  const rows = runs.flatMap((r) => [
+    `| ${r.name} | resident | ${cells(r.rssMiB)} | ${fixed(r.growth * 100)} % | ${fixed(100_000 / r.seconds, 0)} | ${r.failed} |`,
+    `| ${r.name} | live heap | ${cells(r.heapMiB)} | ${fixed(r.heapGrowth * 100)} % | | |`,
+  ]);
+  const markdown = `## Memory of a FastCGI process over 100,000 requests
+
+One process of the built script, started as mod_fcgid or lighttpd starts one (a listening socket
+as its stdin), loaded over FastCGI by the benchmark itself on ${CONNECTIONS} kept connections
+(FCGI_KEEP_CONN, as mod_proxy_fcgi with enablereuse); counter.cgi with the cookies of ${SESSIONS}
+sessions in turn, saving without fsync (with it, this run measures the disk). ${SEMI_SPACE_CAP} is
+a Node option (NODE_OPTIONS takes it) capping V8's young generation. MiB after the request named: the resident set (VmRSS), and the
+live heap V8 reports after its last full collection (--trace-gc; n/a: none yet). Growth is from
+request 1,000 to request 100,000. req/s is the whole run's; failed, answers other than 200.
+
+| process | memory | ${CHECKPOINTS.map((n) => n.toLocaleString('en')).join(' | ')} | growth | req/s | failed |
+|---|---|${CHECKPOINTS.map(() => '---|').join('')}---|---|---|
+${rows.join('\n')}
+`;
+  return { markdown, runs };
+}
+
+async function measure(name: string, script: string, withSessions: boolean, nodeOptions: string): Promise<MemoryRun> {
+  const work = mkdtempSync(join(tmpdir(), 'cgi-shim-bench-memory-'));
+  const socketPath = join(work, 'app.sock');
+  // Bound here, listened on by the script, as cgi-shim fastcgi hands a socket over.
+  const handle = (net as unknown as { _createServerHandle(path: string, a: number, b: number): { fd: number; close(): void } })._createServerHandle(socketPath, -1, -1);
+  // Node's own flags rather than the shebang's, since NODE_OPTIONS does not take --trace-gc.
+  const child = spawn(process.execPath, ['--trace-gc', ...(nodeOptions ? [nodeOptions] : []), script], {
+    stdio: [handle.fd, 'pipe', 'inherit'],
+    env: { PATH: '/usr/bin:/bin', CGI_SESSION_DIR: join(work, 'sessions') },
+  });
+  let sent = 0;
+  let lastHeapMiB = NaN;
+  let gcText = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    gcText = (gcText + chunk.toString()).slice(-4096);
+    for (const match of gcText.matchAll(/Mark-Compact[^\n]*?-> ([\d.]+) \(/g)) lastHeapMiB = Number(match[1]);
+    gcText = gcText.slice(gcText.lastIndexOf('\n') + 1);
+  });
+  try {
+    const connections = await openWhenReady(socketPath);
+    const params = { GATEWAY_INTERFACE: 'CGI/1.1', REQUEST_METHOD: 'GET', SCRIPT_NAME: '/cgi-bin/bench.cgi', QUERY_STRING: '', SERVER_PROTOCOL: 'HTTP/1.1', REMOTE_ADDR: '127.0.0.1' };
+    const cookies = withSessions ? await makeSessions(connections[0]!, params) : [];
+    let failed = 0;
+    const rssMiB: number[] = [];
+    const heapMiB: number[] = [];
+    const started = Date.now();
+    for (const checkpoint of CHECKPOINTS) {
+      await Promise.all(connections.map(async (connection) => {
+        while (sent < checkpoint) {
+          const cookie = cookies[sent % Math.max(1, cookies.length)];
+          sent++;
+          const response = await connection.request(cookie === undefined ? params : { ...params, HTTP_COOKIE: cookie }, undefined, { keepConn: true });
+          if (response.cgi.status !== 200) failed++;
+        }
+      }));
+      rssMiB.push(residentKiB(child.pid!) / 1024);
+      heapMiB.push(lastHeapMiB);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    for (const connection of connections) connection.close();
+    const firstHeap = heapMiB.find((value) => !Number.isNaN(value)) ?? NaN;
+    return { name, rssMiB, heapMiB, growth: rssMiB[rssMiB.length - 1]! / rssMiB[0]! - 1, heapGrowth: heapMiB[heapMiB.length - 1]! / firstHeap - 1, seconds, failed };
+  } finally {
+    child.kill('SIGKILL');
+    handle.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function openWhenReady(path: string): Promise<FcgiConnection[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await Promise.all(Array.from({ length: CONNECTIONS }, () => FcgiConnection.open(path)));
+    } catch (error) {
+      if (attempt > 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
+async function makeSessions(connection: FcgiConnection, params: Record<string, string>): Promise<string[]> {
+  const cookies: string[] = [];
+  for (let i = 0; i < SESSIONS; i++) {
+    const response = await connection.request(params, undefined, { keepConn: true });
+    const cookie = response.cgi.header('set-cookie')?.split(';', 1)[0];
+    if (cookie === undefined) throw new Error('bench: counter.cgi set no session cookie');
+    cookies.push(cookie);
+  }
+  return cookies;
+}
+
+function residentKiB(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`bench: no VmRSS for process ${pid}`);
+  return Number(match[1]);
+}
