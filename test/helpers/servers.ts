@@ -212,7 +212,7 @@ function killGroup(child: ChildProcess): void {
 }
 
 /** A port the kernel had free a moment ago. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
