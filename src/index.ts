@@ -15,7 +15,7 @@ export { CgiResponse, type FinishHook } from './core/response.js';
 export { parseCookies, serializeCookie, type CookieOptions } from './core/cookies.js';
 export { parseForm, type Form, type FormOptions, type UploadedFile } from './core/forms.js';
 export { html, rawHtml, escapeHtml, SafeHtml } from './base/html.js';
-export { HttpError, CgiError, renderErrorPage, reasonPhrase, type HttpErrorOptions } from './base/errors.js';
+export { HttpError, CgiError, ConfigError, renderErrorPage, reasonPhrase, type HttpErrorOptions } from './base/errors.js';
 export type { ByteSink, ByteSource } from './base/sync-io.js';
 export { hashPassword, verifyPassword } from './secrets/passwords.js';
 export { createSessionId, isSessionId } from './session/id.js';

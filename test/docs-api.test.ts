@@ -1,5 +1,6 @@
 // `npm run docs`: TypeDoc makes the API reference from the doc comments of src/index.ts's exports,
-// with every type they mention documented too (typedoc.json treats a warning as an error).
+// with every type they mention documented too (typedoc.json treats a warning as an error, and
+// leaves out source links: they need a public git remote, which a clone or a CI checkout may lack).
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';

@@ -13,7 +13,7 @@ export const STATUS_REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
   405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 410: 'Gone',
   411: 'Length Required', 413: 'Content Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Content', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
+  421: 'Misdirected Request', 422: 'Unprocessable Content', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
   500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway',
   503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
@@ -65,6 +65,19 @@ export class CgiError extends Error {
     super(message, options);
     this.name = 'CgiError';
     this.code = code;
+  }
+}
+
+/**
+ * A deployment mistake that no retry mends: a sessions folder the script's user cannot use or
+ * does not own, a relative `CGI_SESSION_DIR`, an unusable key file. The runner answers 500, not
+ * 503 (waiting does not help), and logs the message as one line without a stack: the fault is
+ * in the deployment, so the message says the path, what was found there, and the fix.
+ */
+export class ConfigError extends CgiError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'ConfigError';
   }
 }
 

@@ -1,5 +1,6 @@
 // `cgi-shim gc`: removes expired sessions and crash debris; meant for cron. Sessions whose lock is
-// held are in use and are left alone.
+// held are in use and are left alone. On a terminal it shows how far it is: a large folder takes
+// a while (BENCHMARKS.md, scale).
 
 import { sweepSessions } from '../session/gc.js';
 import { parseCommand, usageError } from './args.js';
@@ -11,10 +12,14 @@ const SPEC = {
 
 Removes expired sessions (and temporary files or locks left by crashed scripts) from the
 sessions folder. Run it from cron, e.g. every 10 minutes. Locked sessions are never removed.
+On a terminal, it shows its progress on stderr.
 
 ${SESSION_OPTIONS_HELP}`,
   options: SESSION_OPTIONS,
 } as const;
+
+/** How often the progress line is redrawn, in ms. */
+const PROGRESS_EVERY_MS = 200;
 
 /** Runs the command; resolves with the exit status. */
 export async function main(args: string[]): Promise<number> {
@@ -22,8 +27,29 @@ export async function main(args: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const settings = sessionSettings(parsed.values, process.env);
   if (typeof settings === 'string') return usageError(SPEC.name, settings);
-  const result = await sweepSessions(storeFor(settings), { ...settings, now: Date.now() });
+  const progress = process.stderr.isTTY ? new ProgressLine() : undefined;
+  const result = await sweepSessions(storeFor(settings), { ...settings, now: Date.now(), onProgress: progress?.update });
+  progress?.clear();
   process.stdout.write(`examined ${result.examined}, removed ${result.removed} expired, ` +
     `skipped ${result.locked} locked, removed ${result.leftovers} leftovers (${settings.dir})\n`);
   return 0;
+}
+
+/** One line on the terminal, redrawn in place: `gc: 12,000 of 100,000 sessions examined (12 %)`. */
+class ProgressLine {
+  #drawnAt = 0;
+  #drawn = false;
+
+  readonly update = (examined: number, total: number): void => {
+    const now = Date.now();
+    if (now - this.#drawnAt < PROGRESS_EVERY_MS && examined < total) return;
+    this.#drawnAt = now;
+    this.#drawn = true;
+    const percent = Math.floor((examined / total) * 100);
+    process.stderr.write(`\rgc: ${examined.toLocaleString('en')} of ${total.toLocaleString('en')} sessions examined (${percent} %)`);
+  };
+
+  clear(): void {
+    if (this.#drawn) process.stderr.write('\r\x1b[K');
+  }
 }

@@ -3,7 +3,8 @@
 
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { withProjectDataDir } from '../base/data-dir.js';
 import { errorMessage } from '../base/errors.js';
 import { escapeControls, isToken, parseHeaderLine } from '../base/http.js';
 import { buildCgiEnv, passedThroughEnv, SERVER_SOFTWARE } from '../host/environment.js';
@@ -84,7 +85,7 @@ export async function main(args: string[]): Promise<number> {
     { method: plan.method, target: plan.target, httpVersion: '1.1', headers: plan.headers, remoteAddress: '127.0.0.1', bodyBytes: plan.body?.length },
     { scriptName: plan.scriptName, scriptFilename: plan.file, pathInfo: plan.pathInfo },
     { software: SERVER_SOFTWARE, name: 'localhost', address: '127.0.0.1', port: 80 },
-    passedThroughEnv(process.env, process.cwd()),
+    passedThroughEnv(withProjectDataDir(process.env, dirname(plan.file)), process.cwd()),
   );
   const script = startScript(plan.file, {
     env,

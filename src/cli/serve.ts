@@ -14,6 +14,8 @@ running each request as a real CGI process; / redirects to ${HOST_DEFAULTS.index
 options:
   --port N              TCP port, 0 for any free one (default: $PORT, else ${HOST_DEFAULTS.port})
   --host ADDRESS        address to listen on (default: ${HOST_DEFAULTS.host}, this machine only)
+  --allowed-host NAME   also answer requests addressed to NAME (repeatable); others than
+                        localhost, 127.0.0.1, [::1] and --host get 421 (DNS rebinding)
   --dir FOLDER          the scripts folder (default: ${HOST_DEFAULTS.dir})
   --timeout-seconds N   kill a script running longer, answer 504 (default: ${HOST_DEFAULTS.timeoutSeconds})
   --max-body-bytes N    largest request body, else 413 (default: ${HOST_DEFAULTS.maxBodyBytes})
@@ -34,6 +36,7 @@ const SPEC = {
     'timeout-seconds': { type: 'string', default: String(HOST_DEFAULTS.timeoutSeconds) },
     'max-body-bytes': { type: 'string', default: String(HOST_DEFAULTS.maxBodyBytes) },
     'document-root': { type: 'string' },
+    'allowed-host': { type: 'string', multiple: true },
   },
 } as const;
 
@@ -54,6 +57,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     host = await startHost({
       port, host: values.host, dir: values.dir, timeoutSeconds, maxBodyBytes, documentRoot: values['document-root'],
+      allowedHosts: values['allowed-host'],
     });
   } catch (error) {
     if (errorCode(error) === 'EHOSTDIR') {

@@ -18,8 +18,9 @@ export const SESSION_OPTIONS = {
 } as const;
 
 /** Their lines of a command's --help text. */
-export const SESSION_OPTIONS_HELP = `  --dir DIR                 sessions folder (default: $CGI_SESSION_DIR, else the one the
-                            scripts in ${HOST_DEFAULTS.dir} use)
+export const SESSION_OPTIONS_HELP = `  --dir DIR                 sessions folder (default: $CGI_SESSION_DIR, else the project's
+                            sessions/ that the scripts in ${HOST_DEFAULTS.dir} use, else this
+                            user's private folder in $TMPDIR or /tmp, as scripts under a server)
   --idle-timeout SECONDS    idle timeout the scripts use (default ${SESSION_DEFAULTS.idleTimeoutSeconds})
   --absolute-timeout SECONDS  absolute timeout the scripts use (default ${SESSION_DEFAULTS.absoluteTimeoutSeconds})
   --stale-ms MS             lock stale time the scripts use (default ${LOCK_DEFAULTS.staleMs})
@@ -42,8 +43,8 @@ export function sessionSettings(values: ParsedArgs<typeof SESSION_OPTIONS>['valu
   if (idle === undefined) return `--idle-timeout needs a positive number, not "${values['idle-timeout']}"`;
   if (absolute === undefined) return `--absolute-timeout needs a positive number, not "${values['absolute-timeout']}"`;
   if (staleMs === undefined) return `--stale-ms needs a positive number, not "${values['stale-ms']}"`;
-  // The folder a built script in the default scripts folder would use, so that the commands and
-  // the scripts agree.
+  // The folder a built script in the default scripts folder would use from a shell, so that the
+  // commands and the scripts agree.
   const dir = values.dir === undefined ? resolveDataDir(env, join(resolve(HOST_DEFAULTS.dir), 'index.cgi')) : resolve(values.dir);
   return { dir, idleMs: idle * 1000, absoluteMs: absolute * 1000, staleMs };
 }

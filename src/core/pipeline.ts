@@ -3,7 +3,7 @@
 // hooks, and turns every failure into a complete error response and a log entry. It knows no
 // process: an adapter hands it the variables and the body, and writes out what it gives back.
 
-import { HttpError, renderErrorPage } from '../base/errors.js';
+import { ConfigError, HttpError, renderErrorPage } from '../base/errors.js';
 import { escapeControls } from '../base/http.js';
 import type { ByteSource } from '../base/sync-io.js';
 import { requestFromEnv, type CgiEnv, type CgiRequest, type RequestOptions } from './request.js';
@@ -86,12 +86,14 @@ export function errorResponse(error: unknown, debug: boolean): CgiResponse {
 /**
  * Logs a failure: the request line, then the error (see {@link describeError}), cut at 8 KiB.
  * Every line of it is escaped, so nothing a client or a caller wrote starts a line of its own.
+ * A {@link ConfigError} is one line, its message without a stack: the fix is in the deployment.
  */
 export function logFailure(log: LogSink, env: CgiEnv, error: unknown): void {
   const query = env.QUERY_STRING ? `?${env.QUERY_STRING}` : '';
   // PATH_INFO arrives decoded: a client's %0A would otherwise start a forged line in the log.
   const line = escapeControls(`${env.REQUEST_METHOD ?? 'GET'} ${env.SCRIPT_NAME ?? ''}${env.PATH_INFO ?? ''}${query}`);
-  let text = `cgi-shim: ${line}: ${describeError(error)}`;
+  const described = error instanceof ConfigError ? escapeControls(error.message) : describeError(error);
+  let text = `cgi-shim: ${line}: ${described}`;
   if (text.length > MAX_LOG_CHARS) text = `${text.slice(0, MAX_LOG_CHARS)}… (cut)`;
   try {
     log(text);

@@ -41,12 +41,15 @@ export class CgiRequest {
   readonly https: boolean;
   /** `REMOTE_ADDR`, the client's (or last proxy's) address. */
   readonly remoteAddr: string;
-  /** `CONTENT_LENGTH` in bytes; 0 when absent, which means no body (RFC 3875 §4.1.2). */
+  /** `CONTENT_LENGTH` in bytes; 0 when absent, which means no body (RFC 3875 §4.1.2), except
+   * for a chunked body passed on by Apache, which comes without it (see {@link body}). */
   readonly contentLength: number;
   /** `CONTENT_TYPE`, if the request has one. */
   readonly contentType: string | undefined;
 
   readonly #source: ByteSource;
+  /** For a body of unknown length (chunked): the most bytes read before answering 413. */
+  readonly #untilEndMax: number | undefined;
   readonly #formOptions: FormOptions | undefined;
   #query: URLSearchParams | undefined;
   #cookies: Record<string, string> | undefined;
@@ -54,8 +57,9 @@ export class CgiRequest {
   #body: Buffer | undefined;
   #bodyRead = false;
 
-  /** Use {@link requestFromEnv}, which validates the environment first. */
-  constructor(env: CgiEnv, source: ByteSource, contentLength: number, formOptions?: FormOptions) {
+  /** Use {@link requestFromEnv}, which validates the environment first. `untilEndMax`: read a
+   * body of unknown length to its end, up to that many bytes. */
+  constructor(env: CgiEnv, source: ByteSource, contentLength: number, formOptions?: FormOptions, untilEndMax?: number) {
     this.env = env;
     this.method = env.REQUEST_METHOD || 'GET';
     this.scriptName = env.SCRIPT_NAME ?? '';
@@ -67,6 +71,7 @@ export class CgiRequest {
     this.contentType = env.CONTENT_TYPE || undefined;
     this.#source = source;
     this.#formOptions = formOptions;
+    this.#untilEndMax = untilEndMax;
   }
 
   /** Request headers by lower-case name, recovered from `HTTP_*`, `CONTENT_TYPE`, `CONTENT_LENGTH`. */
@@ -101,7 +106,9 @@ export class CgiRequest {
 
   /**
    * The whole body: exactly `CONTENT_LENGTH` bytes. Throws HttpError 400 when the input ends
-   * early. Later calls return the same bytes.
+   * early. Without `CONTENT_LENGTH` but with `HTTP_TRANSFER_ENCODING` naming chunked (Apache
+   * passes a chunked body on stdin so), stdin to its end, and HttpError 413 past `maxBodyBytes`.
+   * Later calls return the same bytes.
    */
   async body(): Promise<Buffer> {
     if (this.#body === undefined) this.#body = Buffer.concat([...this.#chunks()]);
@@ -127,8 +134,10 @@ export class CgiRequest {
     if (this.#bodyRead) throw new TypeError('the request body has been read already: call body() once and keep the result');
     this.#bodyRead = true;
     let got = 0;
-    for (const chunk of readChunks(this.#source, this.contentLength)) {
+    const max = this.#untilEndMax;
+    for (const chunk of readChunks(this.#source, max === undefined ? this.contentLength : max + 1)) {
       got += chunk.length;
+      if (max !== undefined && got > max) throw new HttpError(413, `The request body is over the limit of ${max} bytes.`);
       yield chunk;
     }
     if (got < this.contentLength) {
@@ -157,7 +166,14 @@ export function requestFromEnv(env: CgiEnv, source: ByteSource, options: Request
   // has deleted it from the process's environment already, which is then used as it is: copying
   // process.env asks Node's C++ side for every variable (BENCHMARKS.md, start-up notes).
   const safeEnv = env === process.env && env.HTTP_PROXY === undefined ? env : withoutProxy(env);
-  return new CgiRequest(safeEnv, source, contentLength, options.form);
+  const untilEnd = (env.CONTENT_LENGTH ?? '').trim() === '' && isChunked(env.HTTP_TRANSFER_ENCODING);
+  return new CgiRequest(safeEnv, source, contentLength, options.form, untilEnd ? maxBodyBytes : undefined);
+}
+
+/** Whether a Transfer-Encoding value (RFC 9112 §6.1, a list of codings) ends in chunked: the
+ * body is then delimited by its end, not by a length. */
+function isChunked(value: string | undefined): boolean {
+  return value !== undefined && /(?:^|,)[ \t]*chunked[ \t]*$/i.test(value);
 }
 
 function parseContentLength(value: string | undefined): number {

@@ -5,7 +5,9 @@ import { reasonPhrase } from '../base/errors.js';
 import { SafeHtml } from '../base/html.js';
 import { ASCII_FIELD_VALUE, isToken } from '../base/http.js';
 import { serializeCookie, type CookieOptions } from './cookies.js';
-const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+/** RFC 3875 §6.2.2 local-pathquery: an abs-path and a query, of RFC 3986 path and query characters.
+ * Not `//…` or `/\…`, which browsers read as another host, should a server pass them on. */
+const LOCAL_PATH_QUERY = /^\/(?![/\\])(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/;
 const DEFAULT_CONTENT_TYPE = 'text/html; charset=utf-8';
 
 /** Called once the handler has finished, before the response is written: `ok` is false when
@@ -107,10 +109,14 @@ export class CgiResponse {
 
   /**
    * Asks the web server to serve another local path instead (RFC 3875 §6.2.2 local redirect):
-   * the client never sees it. Only a path is allowed, and nothing else is sent.
+   * the client never sees it. Only a path (and query) on this server is allowed, percent-encoded
+   * where needed; `//host/…`, `/\host/…` and URLs throw a TypeError. Nothing else is sent.
+   * @example res.localRedirect('/static/page.html?lang=en')
    */
   localRedirect(path: string): this {
-    if (!path.startsWith('/') || ABSOLUTE_URI.test(path)) throw new TypeError(`argument path is invalid: ${path} (a local redirect is a path starting with /)`);
+    if (typeof path !== 'string' || !LOCAL_PATH_QUERY.test(path)) {
+      throw new TypeError(`argument path is invalid: ${JSON.stringify(path)} (a local redirect is a path on this server: /, then no / or \\, then path and query characters)`);
+    }
     this.setHeader('Location', path);
     this.#localRedirect = true;
     return this;

@@ -166,8 +166,17 @@ export function mergeHeaders(headers: ReadonlyArray<readonly [string, string]>):
 /** `SERVER_NAME`: the name the client asked for (as Apache with `UseCanonicalName Off`), if it is
  * well formed, else the configured name. */
 function serverName(host: string | undefined, fallback: string): string {
+  return hostName(host) ?? fallback;
+}
+
+/**
+ * The name in a `Host` header, lower-cased, without its port (an IPv6 address keeps its
+ * brackets); undefined when the header is missing or malformed.
+ * @example hostName('LocalHost:8080') // 'localhost'
+ */
+export function hostName(host: string | undefined): string | undefined {
   const match = host === undefined ? null : HOST_HEADER.exec(host);
-  return match ? match[1]!.toLowerCase() : fallback;
+  return match ? match[1]!.toLowerCase() : undefined;
 }
 
 function unmapIPv4(address: string): string {

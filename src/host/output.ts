@@ -63,7 +63,8 @@ export function findHeaderBlockEnd(output: Buffer): HeaderBlockEnd | undefined {
  * status code, and a
  * `Content-Type` in a document response without `Status`. Throws CgiError `ECGIHEADER` otherwise.
  * `Location: /path` without `Status` is a local redirect (RFC 3875 §6.2.2), which the server
- * serves itself; `//host/path` is not local, it names another host.
+ * serves itself. So is `//host/path` (an abs-path whose first segment is empty, as Apache reads
+ * it): a browser would take it for another host, so it never reaches one as a redirect.
  * @example parseHeaderBlock('Status: 404 Not Found\nContent-Type: text/plain') // → { kind: 'document', status: 404, … }
  */
 export function parseHeaderBlock(head: string): CgiHeaderBlock {
@@ -109,7 +110,7 @@ function classify(headers: Array<[string, string]>, status: string | undefined, 
     reason = match[2] === undefined || match[2] === '' ? undefined : match[2];
   }
   if (location !== undefined) {
-    const local = code === undefined && location.startsWith('/') && !location.startsWith('//');
+    const local = code === undefined && location.startsWith('/');
     return { kind: local ? 'local-redirect' : 'client-redirect', status: code ?? 302, reason, headers, location };
   }
   if (code === undefined && !contentType) throw invalid('no Content-Type, Status or Location header');

@@ -1,10 +1,11 @@
 // One CGI script run as a child process, the way a web server runs it: the given environment and
 // nothing else, the request body on stdin, stdout for the response, stderr into the error log,
-// and a time limit after which the whole process group is killed.
+// and a time limit after which the script and all it started are killed (see process-tree.ts).
 
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
+import { findStragglers, killAll, outputPipes } from './process-tree.js';
 
 /** Options of {@link startScript}. */
 export interface ScriptProcessOptions {
@@ -35,16 +36,22 @@ export interface ScriptProcess {
   /** Settles when the process has ended and its output streams are closed; never rejects
    * (a script that cannot start ends with code null and its error on stderr). */
   exited: Promise<ScriptExit>;
-  /** Kills the script's whole process group now (SIGKILL). Safe to call more than once. */
+  /** Kills the script now (SIGKILL), with its process group, its descendants and whatever else
+   * holds its output pipes. Safe to call more than once. */
   kill(): void;
 }
 
 /** Longest stderr line kept whole; longer ones are split, so a script cannot grow our memory. */
 const MAX_STDERR_LINE = 8 * 1024;
 
+/** How long a script's pipes may stay open after it exits (they normally close with it) before
+ * whatever it started that still holds them is killed: the response ends with the script. */
+const EXIT_GRACE_MS = 250;
+
 /**
  * Starts `file` as a CGI script. It runs in its own process group, so that a timeout or a
- * vanished client kills what it spawned too, not only the script itself.
+ * vanished client kills what it spawned too, not only the script itself; a child that left the
+ * group (setsid) is found through /proc by its parent or by the pipes it holds.
  */
 export function startScript(file: string, options: ScriptProcessOptions): ScriptProcess {
   const child = spawn(file, [], {
@@ -53,24 +60,36 @@ export function startScript(file: string, options: ScriptProcessOptions): Script
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
+  // Read now, while the script surely holds them: later, who else holds them is the question.
+  const pipes = child.pid === undefined ? [] : outputPipes(child.pid);
   let ended = false;
+  let gone = false; // the process has exited (its pipes may live on)
   let timedOut = false;
   const kill = (): void => {
     if (ended || child.pid === undefined) return;
+    // Found before the script dies: its children lose their parent link with it.
+    const stragglers = findStragglers(pipes, gone ? undefined : child.pid);
     try {
       process.kill(-child.pid, 'SIGKILL');
     } catch {
       child.kill('SIGKILL'); // the group is gone already; make sure of the leader
     }
+    killAll(stragglers);
   };
   const timer = setTimeout(() => {
     timedOut = true;
     kill();
-    // Something outside the group (a daemon the script started in a new session) may still hold
-    // the pipes open; stop waiting for it, or the request would hang past its time limit.
+    // Something we could not kill (another user's process) may still hold the pipes open; stop
+    // waiting for it, or the request would hang past its time limit.
     child.stdout.destroy();
     child.stderr.destroy();
   }, options.timeoutMs);
+  child.on('exit', () => {
+    gone = true;
+    // Pipes still open after the script is gone are held by something it started (a setsid
+    // child that kept its stdout): end that, or the response would wait for it.
+    setTimeout(() => { if (!ended) killAll(findStragglers(pipes)); }, EXIT_GRACE_MS).unref();
+  });
   forwardLines(child.stderr, options.onStderrLine);
   // The script may exit without reading its input: EPIPE on stdin is not our error.
   child.stdin.on('error', () => {});

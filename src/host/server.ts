@@ -4,11 +4,12 @@
 
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { withProjectDataDir } from '../base/data-dir.js';
 import { CgiError, HttpError, renderErrorPage } from '../base/errors.js';
 import { escapeControls } from '../base/http.js';
-import { buildCgiEnv, passedThroughEnv, SERVER_SOFTWARE, type HostRequest } from './environment.js';
+import { buildCgiEnv, hostName, passedThroughEnv, SERVER_SOFTWARE, type HostRequest } from './environment.js';
 import { parseHeaderBlock, type CgiHeaderBlock } from './output.js';
 import { findScript, splitScriptPath, type FoundScript } from './script-path.js';
 import { startScript, type ScriptProcess } from './script-process.js';
@@ -39,11 +40,18 @@ export interface HostOptions {
   maxBodyBytes?: number;
   /** Where `/` redirects to. @default '/cgi-bin/index.cgi' */
   indexPath?: string;
+  /** More names requests may address the host by (their `Host` header). Besides these, only
+   * `localhost`, `127.0.0.1`, `[::1]`, `host` and the address a request arrived at are
+   * answered; any other name gets 421, so a web page cannot reach the scripts through a name of
+   * its own that resolves here (DNS rebinding). @default [] */
+  allowedHosts?: readonly string[];
   /** The folder `PATH_INFO` is translated against into `PATH_TRANSLATED`. @default none (not set) */
   documentRoot?: string;
   /** The host's own environment, from which `PATH`, `CGI_SESSION_DIR`, `CGI_DEBUG` and
    * `CGI_SECRET` are passed to scripts (nothing else is); a relative `CGI_SESSION_DIR` is taken
-   * from the current folder. @default process.env */
+   * from the current folder. Without one, scripts get the project's `sessions/` two folders above
+   * `dir` when it exists (as `npm start` serves the demos), else they use their user's private
+   * folder. @default process.env */
   hostEnv?: Readonly<Record<string, string | undefined>>;
   /** Receives the log: one line per request, and the scripts' stderr prefixed with their name.
    * @default writes each line to process.stderr */
@@ -65,9 +73,18 @@ const MAX_LOCAL_REDIRECTS = 5;
 
 interface HostContext {
   root: string;
-  options: Required<Omit<HostOptions, 'documentRoot'>> & { documentRoot: string | undefined };
+  options: Required<Omit<HostOptions, 'documentRoot' | 'allowedHosts'>> & { documentRoot: string | undefined };
+  /** The names requests may address the host by (besides the address they arrived at). */
+  names: ReadonlySet<string>;
   running: Set<ScriptProcess>;
 }
+
+/** Names that always mean this machine. */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+const MISDIRECTED = 'This server answers only requests addressed to it by the name localhost, 127.0.0.1 or [::1] ' +
+  '(or the address it listens on). A page of another site may be trying to reach it under a name of its own. ' +
+  'To reach it by another name, start it with --allowed-host NAME.';
 
 /** One run of a script: the request as the script sees it (after local redirects, a GET). */
 interface Exchange {
@@ -90,7 +107,8 @@ export async function startHost(options: HostOptions = {}): Promise<Host> {
     throw new CgiError('EHOSTDIR', `cgi-shim serve: scripts folder ${resolved.dir} cannot be opened`, { cause: error });
   });
   if (!(await stat(root)).isDirectory()) throw new CgiError('EHOSTDIR', `cgi-shim serve: ${resolved.dir} is not a folder`);
-  const context: HostContext = { root, options: resolved, running: new Set() };
+  const names = new Set([...LOOPBACK_NAMES, resolved.host, ...(options.allowedHosts ?? [])].map(normalHostName));
+  const context: HostContext = { root, options: resolved, names, running: new Set() };
   const server = createServer((req, res) => { void handle(context, req, res); });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -111,15 +129,16 @@ function resolveOptions(options: HostOptions): HostContext['options'] {
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) throw new TypeError(`option maxBodyBytes is invalid: ${maxBodyBytes}`);
   const indexPath = options.indexPath ?? HOST_DEFAULTS.indexPath;
   if (!indexPath.startsWith('/') || indexPath.startsWith('//')) throw new TypeError(`option indexPath is invalid: ${indexPath}`);
+  const dir = options.dir ?? HOST_DEFAULTS.dir;
   return {
-    dir: options.dir ?? HOST_DEFAULTS.dir,
+    dir,
     port,
     host: options.host ?? HOST_DEFAULTS.host,
     timeoutSeconds,
     maxBodyBytes,
     indexPath,
     documentRoot: options.documentRoot,
-    hostEnv: passedThroughEnv(options.hostEnv ?? process.env, process.cwd()),
+    hostEnv: passedThroughEnv(withProjectDataDir(options.hostEnv ?? process.env, resolve(dir)), process.cwd()),
     log: options.log ?? ((line) => { process.stderr.write(`${line}\n`); }),
   };
 }
@@ -155,6 +174,10 @@ async function handle(context: HostContext, req: IncomingMessage, res: ServerRes
 async function route(context: HostContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const target = req.url ?? '';
   if (!target.startsWith('/')) throw new HttpError(400);
+  if (!addressesUs(context, req)) {
+    sendError(res, 421, MISDIRECTED);
+    return;
+  }
   const path = target.split('?', 1)[0]!;
   if (path === '/') {
     res.writeHead(302, { Location: context.options.indexPath, 'Content-Type': 'text/plain; charset=utf-8' });
@@ -269,15 +292,32 @@ async function localRedirect(context: HostContext, res: ServerResponse, run: Exc
   await exchange(context, res, { request, body: undefined, script, depth: run.depth + 1 });
 }
 
-function sendError(res: ServerResponse, status: number): void {
+function sendError(res: ServerResponse, status: number, message?: string): void {
   if (res.destroyed) return;
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const page = renderErrorPage(status);
+  const page = renderErrorPage(status, message);
   res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page) });
   res.end(page);
+}
+
+/** Whether the request's `Host` names this host (an HTTP/1.0 request may name none). */
+function addressesUs(context: HostContext, req: IncomingMessage): boolean {
+  const header = req.headers.host;
+  if (header === undefined) return true;
+  const name = hostName(header);
+  if (name === undefined) return false;
+  // The address the connection reached, as an IP literal, is no name a rebinding page controls.
+  const local = req.socket.localAddress;
+  return context.names.has(normalHostName(name)) || (local !== undefined && normalHostName(local) === normalHostName(name));
+}
+
+/** A host name or address as compared: lower case, no final dot, IPv6 in brackets, IPv4 unmapped. */
+function normalHostName(name: string): string {
+  const lower = name.toLowerCase().replace(/\.$/, '').replace(/^\[?::ffff:([0-9.]+)\]?$/, '$1');
+  return lower.includes(':') && !lower.startsWith('[') ? `[${lower}]` : lower;
 }
 
 /** Flat `[name, value, name, value…]` (node's rawHeaders) as pairs. */

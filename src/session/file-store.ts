@@ -5,16 +5,17 @@
 // Synchronous file calls on purpose, as in ../base/sync-io.ts: a CGI process serves one request,
 // so blocking costs nothing, while loading node:fs/promises would cost every request more.
 import {
-  chmodSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readdirSync,
-  readFileSync, renameSync, rmdirSync, statSync, unlinkSync,
+  closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, opendirSync, readFileSync, renameSync, unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { makeDirs } from '../base/data-dir.js';
+import { checkDataDir, dataDirFailure, octal, prepareDataDir, processUid } from '../base/data-dir.js';
 import { CgiError, errorCode, errorMessage } from '../base/errors.js';
 import { writeAll } from '../base/sync-io.js';
 import { isSessionId } from './id.js';
-import { acquireLock, isLocked, LOCK_SUFFIX, resolveLockTiming, type LockTiming, type ResolvedLockTiming } from './lock.js';
-import type { SessionListing, SessionLock, SessionRecord, SessionStore, StoreLockOptions } from './store.js';
+import {
+  acquireLock, isLocked, LOCK_SUFFIX, removeStaleLock, resolveLockTiming, type LockTiming, type ResolvedLockTiming,
+} from './lock.js';
+import type { ScanOptions, ScanResult, SessionListing, SessionLock, SessionRecord, SessionStore, StoreLockOptions } from './store.js';
 
 /** Options of {@link FileSessionStore}. */
 export interface FileStoreOptions extends LockTiming {
@@ -41,8 +42,11 @@ const FORMAT_VERSION = 1;
 const DEFAULT_MAX_DATA_BYTES = 64 * 1024;
 /** Room for the record's own fields around the data. */
 const RECORD_OVERHEAD_BYTES = 256;
-const SESSION_FILE = /^([A-Za-z0-9_-]{43})\.json$/;
+const SESSION_SUFFIX = '.json';
+const SESSION_FILE_CHARS = 43 + SESSION_SUFFIX.length;
 const TEMP_FILE = /^\.[A-Za-z0-9_-]{43}\.[0-9a-f]{12}\.tmp$/;
+/** Directory entries read per system call while scanning: fewer calls, the same memory. */
+const SCAN_BUFFER_ENTRIES = 1024;
 // O_NOFOLLOW: a symlink planted in the folder is refused (ELOOP), never followed. O_NONBLOCK: a
 // FIFO planted there cannot hang the open; fstat then refuses anything but a regular file.
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -59,6 +63,7 @@ export class FileSessionStore implements SessionStore {
   /** Whether saves are flushed to the disk (option `durable`). */
   readonly durable: boolean;
   readonly #log: (line: string) => void;
+  /** Whether the folder has been made (or found) and checked by this process. */
   #dirReady = false;
 
   constructor(options: FileStoreOptions) {
@@ -81,12 +86,18 @@ export class FileSessionStore implements SessionStore {
 
   async read(id: string): Promise<SessionRecord | undefined> {
     const file = this.fileOf(id);
+    if (!this.#checkDir()) return undefined;
     let text: string;
     try {
       const fd = openSync(file, READ_FLAGS);
       try {
         const info = fstatSync(fd);
         if (!info.isFile()) return this.#foreign(file, 'not a regular file');
+        // Only a file this user wrote, closed to others, is a session: a folder that was open
+        // once may hold files planted by someone else.
+        const uid = processUid();
+        if (uid !== undefined && info.uid !== uid) return this.#foreign(file, `owned by uid ${info.uid}, not by uid ${uid}`);
+        if ((info.mode & 0o077) !== 0) return this.#foreign(file, `mode ${octal(info.mode)} lets others read or write it`);
         if (info.size > this.maxDataBytes + RECORD_OVERHEAD_BYTES) return this.#foreign(file, `${info.size} bytes, over the limit`);
         text = readFileSync(fd, 'utf8');
       } finally {
@@ -96,6 +107,7 @@ export class FileSessionStore implements SessionStore {
       const code = errorCode(error);
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       if (code === 'ELOOP') return this.#foreign(file, 'a symbolic link');
+      if (code === 'EACCES') return this.#foreign(file, 'this user may not read it');
       throw storeError(`cannot read ${file}`, error);
     }
     return parseRecord(text) ?? this.#foreign(file, 'not a session record');
@@ -145,54 +157,73 @@ export class FileSessionStore implements SessionStore {
   }
 
   async list(): Promise<SessionListing[]> {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return [];
-      throw storeError(`cannot list ${this.dir}`, error);
-    }
-    const out: SessionListing[] = [];
-    for (const name of names) {
-      const match = SESSION_FILE.exec(name);
-      if (match) out.push({ id: match[1]! });
-    }
-    return out;
+    return (await this.scan({})).ids.map((id) => ({ id }));
   }
 
   async isLocked(id: string): Promise<boolean> {
     return isLocked(this.fileOf(id), this.timing.staleMs);
   }
 
-  async removeLeftovers(ageMs: number): Promise<number> {
-    let names: string[];
+  /**
+   * Reads the folder once, in batches (readdirSync's one sorted array measured twice as slow on
+   * a large folder: BENCHMARKS.md, notes), with a cheap test of each name first; keeps the
+   * IDs or a random sample of them (reservoir sampling), and removes debris on the way:
+   * temporary files of writers that died, older than `leftoverAgeMs`, and stale locks whose
+   * session is gone.
+   */
+  async scan(options: ScanOptions): Promise<ScanResult> {
+    const sample = options.sample ?? Infinity;
+    if (!(sample === Infinity || (Number.isInteger(sample) && sample >= 0))) throw new TypeError(`option sample is invalid: ${sample}`);
+    const result: ScanResult = { ids: [], total: 0, leftovers: 0 };
+    if (!this.#checkDir()) return result;
+    const debris: string[] = [];
+    let dir;
     try {
-      names = readdirSync(this.dir);
+      dir = opendirSync(this.dir, { bufferSize: SCAN_BUFFER_ENTRIES });
     } catch (error) {
-      if (errorCode(error) === 'ENOENT') return 0;
       throw storeError(`cannot list ${this.dir}`, error);
     }
+    try {
+      for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
+        const name = entry.name;
+        const id = sessionIdOf(name);
+        if (id !== undefined) {
+          // Algorithm R: the n-th ID replaces a kept one with chance sample / n.
+          const slot = result.total < sample ? result.total : Math.floor(Math.random() * (result.total + 1));
+          if (slot < sample) result.ids[slot] = id;
+          result.total++;
+        } else if (options.leftoverAgeMs !== undefined && (name.endsWith(LOCK_SUFFIX) || name.endsWith('.tmp'))) {
+          debris.push(name);
+        }
+      }
+    } catch (error) {
+      throw storeError(`cannot list ${this.dir}`, error);
+    } finally {
+      dir.closeSync();
+    }
+    if (options.leftoverAgeMs !== undefined) result.leftovers = this.#removeDebris(debris, options.leftoverAgeMs);
+    return result;
+  }
+
+  /** Removes the temporary files older than `ageMs` and the stale locks of sessions that are
+   * gone among `names`; resolves with how many it removed. */
+  #removeDebris(names: readonly string[], ageMs: number): number {
     let removed = 0;
     const cutoff = Date.now() - ageMs;
     for (const name of names) {
-      const lockOf = name.endsWith(LOCK_SUFFIX) ? SESSION_FILE.exec(name.slice(0, -LOCK_SUFFIX.length)) : null;
-      if (!TEMP_FILE.test(name) && !lockOf) continue;
-      const path = join(this.dir, name);
-      const info = lstatOrUndefined(path);
-      if (info === undefined || info.mtimeMs >= cutoff) continue;
-      try {
-        if (lockOf) {
-          // Only a lock that is stale (its holder died) and whose session is gone is debris;
-          // a lock on an existing session is taken over by the next request that wants it.
-          if (!info.isDirectory() || info.mtimeMs >= Date.now() - this.timing.staleMs) continue;
-          if (lstatOrUndefined(join(this.dir, `${lockOf[1]}.json`)) !== undefined) continue;
-          rmdirSync(path);
-        } else {
-          unlinkSync(path);
+      const sessionFile = name.endsWith(LOCK_SUFFIX) ? name.slice(0, -LOCK_SUFFIX.length) : '';
+      if (sessionIdOf(sessionFile) !== undefined) {
+        // A lock on an existing session is taken over by the next request that wants it; only a
+        // stale one whose session is gone is debris, whatever its age (say, dated in the future).
+        const file = join(this.dir, sessionFile);
+        if (lstatOrUndefined(file) === undefined && removeStaleLock(file, this.timing.staleMs)) removed++;
+      } else if (TEMP_FILE.test(name) && (lstatOrUndefined(join(this.dir, name))?.mtimeMs ?? cutoff) < cutoff) {
+        try {
+          unlinkSync(join(this.dir, name));
+          removed++;
+        } catch {
+          // Gone already.
         }
-        removed++;
-      } catch {
-        // Gone already, or taken by someone: nothing to clean.
       }
     }
     return removed;
@@ -208,14 +239,18 @@ export class FileSessionStore implements SessionStore {
     return `{"v":${FORMAT_VERSION},"createdAt":${Math.trunc(record.createdAt)},"touchedAt":${Math.trunc(record.touchedAt)},"data":${data}}\n`;
   }
 
+  /** Makes (0700) and checks the folder once per process, before anything is written. */
   #ensureDir(): void {
     if (this.#dirReady) return;
-    try {
-      prepareDir(this.dir);
-    } catch (error) {
-      throw storeError(`cannot use the sessions folder ${this.dir}`, error);
-    }
+    prepareDataDir(this.dir, this.#log);
     this.#dirReady = true;
+  }
+
+  /** Checks the folder before anything is read from it; false when it does not exist yet. */
+  #checkDir(): boolean {
+    if (this.#dirReady) return true;
+    this.#dirReady = checkDataDir(this.dir);
+    return this.#dirReady;
   }
 
   #syncDir(): void {
@@ -250,20 +285,19 @@ export function parseRecord(text: string): SessionRecord | undefined {
   return { createdAt: createdAt as number, touchedAt: touchedAt as number, data: clean };
 }
 
-/** Creates the folder (0700) if missing, and narrows an existing one we own to 0700. */
-function prepareDir(dir: string): void {
-  makeDirs(dir, 0o700);
-  const info = statSync(dir);
-  if (!info.isDirectory()) throw new Error(`${dir} is not a folder`);
-  const ours = typeof process.getuid !== 'function' || info.uid === process.getuid();
-  if (ours && (info.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-}
-
 /** 12 hex digits that keep concurrent writers' temporary files apart. They need not be secret:
  * the folder is 0700 and the file is opened O_EXCL, so a clash fails instead of sharing a file.
  * (Math.random rather than node:crypto, whose loading would cost every request.) */
 function tempSuffix(): string {
   return Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
+}
+
+/** The ID in a session file's name `<id>.json`, or undefined for any other name. A cheap test
+ * first: a scan meets every name in the folder. */
+function sessionIdOf(name: string): string | undefined {
+  if (name.length !== SESSION_FILE_CHARS || !name.endsWith(SESSION_SUFFIX)) return undefined;
+  const id = name.slice(0, -SESSION_SUFFIX.length);
+  return isSessionId(id) ? id : undefined;
 }
 
 function lstatOrUndefined(path: string) {
@@ -274,6 +308,9 @@ function lstatOrUndefined(path: string) {
   }
 }
 
+/** A failed file operation in a folder that passed its checks: 503 when it passes (a full disk,
+ * the folder removed under us and made again by the next request), else the deployment's. */
 function storeError(what: string, error: unknown): CgiError {
-  return new CgiError('ESESSIONSTORE', `${what}: ${errorMessage(error)}`, { cause: error });
+  if (errorCode(error) === 'ENOENT') return new CgiError('ESESSIONSTORE', `${what}: ${errorMessage(error)}`, { cause: error });
+  return dataDirFailure(what, error);
 }

@@ -1,5 +1,7 @@
 // Garbage collection: removes expired sessions with bounded work. A session whose lock is held is
 // in use and is never deleted; an expired one is deleted only under its own lock, after a re-read.
+// The store is read once per sweep (its `scan`), whether the sweep examines all of it (cron) or
+// a random few (the occasional sweep after a request).
 
 import { errorCode } from '../base/errors.js';
 import type { SessionRecord, SessionStore } from './store.js';
@@ -16,11 +18,13 @@ export interface Timeouts {
 export interface SweepOptions extends Timeouts {
   /** The time now, ms since the epoch. */
   now: number;
-  /** Most sessions examined in one sweep; a random window of the folder is taken. @default all */
+  /** Most sessions examined in one sweep, chosen at random. @default all */
   maxSessions?: number;
-  /** Also remove crash debris (temporary files, orphaned locks) older than this, in ms.
-   * @default 3600000 (1 h) */
+  /** Also remove crash debris: temporary files older than this, in ms, and stale locks of
+   * sessions that are gone. @default 3600000 (1 h) */
   leftoverAgeMs?: number;
+  /** Told how far the sweep is after each session examined (for a progress display). */
+  onProgress?: (examined: number, total: number) => void;
 }
 
 /** What a sweep did. */
@@ -46,22 +50,31 @@ export function isExpired(record: SessionRecord, now: number, timeouts: Timeouts
  * deleted only if still expired.
  */
 export async function sweepSessions(store: SessionStore, options: SweepOptions): Promise<SweepResult> {
-  if (store.list === undefined) throw new TypeError('argument store is invalid: sweeping needs a store with list()');
-  const ids = (await store.list()).map((entry) => entry.id);
-  const max = Math.min(options.maxSessions ?? ids.length, ids.length);
-  const start = max < ids.length ? Math.floor(Math.random() * ids.length) : 0;
-  const result: SweepResult = { examined: 0, removed: 0, locked: 0, leftovers: 0 };
-  for (let i = 0; i < max; i++) {
-    const id = ids[(start + i) % ids.length]!;
-    result.examined++;
+  const { ids, leftovers } = await candidates(store, options);
+  const result: SweepResult = { examined: 0, removed: 0, locked: 0, leftovers };
+  for (const id of ids) {
     const outcome = await removeIfExpired(store, id, options);
+    result.examined++;
     if (outcome === 'removed') result.removed++;
     else if (outcome === 'locked') result.locked++;
-  }
-  if (store.removeLeftovers !== undefined) {
-    result.leftovers = await store.removeLeftovers(options.leftoverAgeMs ?? DEFAULT_LEFTOVER_AGE_MS);
+    options.onProgress?.(result.examined, ids.length);
   }
   return result;
+}
+
+/** The IDs to examine, from one pass over the store (its `scan`), else from `list`. */
+async function candidates(store: SessionStore, options: SweepOptions): Promise<{ ids: string[]; leftovers: number }> {
+  const sample = options.maxSessions;
+  if (store.scan !== undefined) return store.scan({ sample, leftoverAgeMs: options.leftoverAgeMs ?? DEFAULT_LEFTOVER_AGE_MS });
+  if (store.list === undefined) throw new TypeError('argument store is invalid: sweeping needs a store with scan() or list()');
+  const ids = (await store.list()).map((entry) => entry.id);
+  // A partial Fisher–Yates shuffle: the first `sample` places hold a random choice.
+  const count = Math.min(sample ?? ids.length, ids.length);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(Math.random() * (ids.length - i));
+    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  }
+  return { ids: ids.slice(0, count), leftovers: 0 };
 }
 
 async function removeIfExpired(store: SessionStore, id: string, options: SweepOptions): Promise<'kept' | 'removed' | 'locked'> {

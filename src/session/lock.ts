@@ -1,10 +1,12 @@
 // Session locks: proper-lockfile's atomic `mkdir <file>.lock`, kept fresh while held, taken over
-// once stale (a crashed holder), and tried with jittered backoff for a bounded time so a busy
+// once stale (a crashed holder, or a date in the future), and tried with jittered backoff for a bounded time so a busy
 // session answers 503 long before the web server's CGI timeout gives up on us. Everything the
 // project knows about proper-lockfile is here (and, for bundling, in src/build/bundle.ts).
 
-import { mkdirSync, realpathSync, rmdirSync, statSync, utimesSync, type Stats } from 'node:fs';
-import { check, lockSync } from 'proper-lockfile';
+import { lstatSync, mkdirSync, realpathSync, rmdirSync, statSync, utimesSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
+import { lockSync } from 'proper-lockfile';
+import { dataDirFailure } from '../base/data-dir.js';
 import { CgiError, errorCode, errorMessage } from '../base/errors.js';
 import { withLazyTimers } from './lazy-timers.js';
 import type { SessionLock } from './store.js';
@@ -78,9 +80,8 @@ export async function acquireLock(file: string, timing: ResolvedLockTiming, log:
       held.start(release);
       return held;
     } catch (error) {
-      if (errorCode(error) !== 'ELOCKED') {
-        throw new CgiError('ESESSIONSTORE', `cannot lock ${file}: ${errorMessage(error)}`, { cause: error });
-      }
+      // EACCES and the like: the deployment's to fix (500); a full disk passes (503).
+      if (errorCode(error) !== 'ELOCKED') throw dataDirFailure(`cannot lock ${file} in ${dirname(file)}`, error);
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new CgiError('ESESSIONLOCKED', `session lock ${file}.lock still held after ${timing.waitMs} ms`, { cause: error });
@@ -93,8 +94,41 @@ export async function acquireLock(file: string, timing: ResolvedLockTiming, log:
 }
 
 /** Whether a live process holds the lock of `file` now (a stale lock counts as not held). */
-export function isLocked(file: string, staleMs: number): Promise<boolean> {
-  return check(file, { realpath: false, stale: staleMs });
+export function isLocked(file: string, staleMs: number): boolean {
+  const info = lockInfo(file);
+  return info !== undefined && !isStaleLock(info.mtimeMs, staleMs);
+}
+
+/**
+ * Whether a lock directory last refreshed at `mtimeMs` has no live holder at `now`: refreshed
+ * longer than `staleMs` ago, or dated further ahead than `staleMs`, which no holder's refresh
+ * does (a clock set back, a copied folder) and which would otherwise hold the session until
+ * that date. Within `staleMs` ahead it may be a holder whose clock runs ahead of ours (a
+ * network file system), so it stays held.
+ */
+export function isStaleLock(mtimeMs: number, staleMs: number, now = Date.now()): boolean {
+  return mtimeMs < now - staleMs || mtimeMs > now + staleMs;
+}
+
+/** Removes the lock of `file` if it is stale (see {@link isStaleLock}): the debris of a process
+ * that died holding it. Returns whether it removed one. */
+export function removeStaleLock(file: string, staleMs: number): boolean {
+  const info = lockInfo(file);
+  if (info === undefined || !info.isDirectory() || !isStaleLock(info.mtimeMs, staleMs)) return false;
+  try {
+    rmdirSync(file + LOCK_SUFFIX);
+    return true;
+  } catch {
+    return false; // Gone already.
+  }
+}
+
+function lockInfo(file: string): Stats | undefined {
+  try {
+    return lstatSync(file + LOCK_SUFFIX);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A lock we hold, with enough of its directory's identity to tell if someone replaced it. */
@@ -134,7 +168,11 @@ class HeldLock implements SessionLock {
     },
     statSync: (path: string) => {
       const info = statSync(path);
-      if (this.#made && this.#ino === 0 && path === this.#lockDir) this.#remember(info);
+      if (path !== this.#lockDir) return info;
+      if (this.#made && this.#ino === 0) this.#remember(info);
+      // proper-lockfile counts only a lock older than `stale` as stale; one dated in the future
+      // would hold the session until that date. Shown to it as old, it is taken over.
+      if (!this.#made && isStaleLock(info.mtimeMs, this.staleMs)) return datedLongAgo(info);
       return info;
     },
     utimesSync: (path: string, atime: Date, mtime: Date) => utimesSync(path, atime, mtime),
@@ -192,6 +230,11 @@ class HeldLock implements SessionLock {
       if (code !== 'ERELEASED' && code !== 'ENOTACQUIRED') this.log(`cgi-shim: releasing ${this.file}.lock failed: ${errorMessage(error)}`);
     }
   }
+}
+
+/** `info` with its mtime at the epoch, for proper-lockfile's staleness test. */
+function datedLongAgo(info: Stats): Stats {
+  return Object.defineProperties(Object.create(info) as Stats, { mtime: { value: new Date(0) }, mtimeMs: { value: 0 } });
 }
 
 function lost(file: string, why: string): CgiError {

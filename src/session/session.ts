@@ -250,7 +250,7 @@ export class Session {
 
   async #maybeSweep(): Promise<void> {
     const { store, gcProbability, gcMaxSessions, now } = this.#settings;
-    if (gcProbability <= 0 || store.list === undefined || Math.random() >= gcProbability) return;
+    if (gcProbability <= 0 || (store.scan === undefined && store.list === undefined) || Math.random() >= gcProbability) return;
     try {
       await sweepSessions(store, { ...this.#settings, now: now(), maxSessions: gcMaxSessions });
     } catch (error) {
@@ -274,8 +274,9 @@ function freshRecord(now: number): SessionRecord {
   return { createdAt: now, touchedAt: now, data: Object.create(null) as SessionData };
 }
 
-/** Store failures the client can do nothing about but wait become 503 with Retry-After; a
- * session over the size limit stays a 500 (a bug of the script). */
+/** Store failures that pass (a busy lock, a full disk) become 503 with Retry-After. A session
+ * over the size limit (a bug of the script) and a misconfigured folder (ConfigError, which no
+ * retry mends) stay 500s. */
 function unavailable(error: unknown, retryAfterMs = 5000): never {
   const code = errorCode(error);
   if (code === 'ESESSIONLOCKED' || code === 'ESESSIONSTORE' || code === 'ESESSIONLOCKLOST') {

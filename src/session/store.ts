@@ -41,12 +41,32 @@ export interface SessionListing {
   bytes?: number;
 }
 
+/** Options of {@link SessionStore.scan}. */
+export interface ScanOptions {
+  /** At most this many session IDs, chosen at random, every stored session as likely as any
+   * other. @default all of them */
+  sample?: number;
+  /** Remove crash debris (temporary files, stale locks of sessions that are gone) on the way;
+   * temporary files only once older than this, in ms. @default nothing is removed */
+  leftoverAgeMs?: number;
+}
+
+/** What {@link SessionStore.scan} found. */
+export interface ScanResult {
+  /** The IDs: all, or the sample. */
+  ids: string[];
+  /** How many sessions the store holds (at the time of the scan). */
+  total: number;
+  /** How many pieces of debris were removed. */
+  leftovers: number;
+}
+
 /**
  * A place to keep sessions. Every method receives only IDs that passed `isSessionId`, but a
  * store must still refuse others (TypeError): it is the last line before the filesystem.
  *
  * Required: `read`, `write`, `delete`, `lock`. Optional: `list` (needed by GC and the CLI),
- * `isLocked` (GC uses it to skip sessions in use without waiting), `removeLeftovers`.
+ * `isLocked` (the CLI shows it), `scan` (what GC uses when present: one pass over the store).
  * Not found is `undefined`, never an error; unreadable or foreign data counts as not found (and is
  * logged). Operational failures reject with a CgiError carrying a stable `code`:
  * - `ESESSIONLOCKED`: the lock was not had in time;
@@ -79,7 +99,7 @@ export interface SessionStore {
   list?(): Promise<SessionListing[]>;
   /** Whether some process holds the session's lock now (a stale lock counts as not held). */
   isLocked?(id: string): Promise<boolean>;
-  /** Removes debris of crashed processes (temporary files, orphaned locks) older than `ageMs`;
-   * resolves with how many entries were removed. */
-  removeLeftovers?(ageMs: number): Promise<number>;
+  /** One pass over the store for garbage collection: every ID or a random sample of them, with
+   * the debris of crashed processes removed on the way. Without it, GC uses `list`. */
+  scan?(options: ScanOptions): Promise<ScanResult>;
 }

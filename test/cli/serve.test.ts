@@ -1,5 +1,6 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cgi.js';
 import { runCli } from '../helpers/cli.js';
@@ -8,7 +9,31 @@ import { tempDir } from '../helpers/temp-dir.js';
 
 test('cgi-shim serve prints its URL, serves scripts, logs requests and stops on SIGTERM', async (t) => {
   const { dir } = await makeScriptsFolder(t);
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'cgi-shim.js'), 'serve', '--port', '0', '--dir', dir], {
+  const serve = await startServe(t, ['--dir', dir]);
+  const response = await fetch(new URL('cgi-bin/status.cgi', serve.url));
+  t.is(response.status, 418);
+  t.is(await response.text(), 'short and stout\n');
+  t.is(await serve.stop(), 0);
+  t.regex(serve.stderr(), /^GET \/cgi-bin\/status\.cgi 418 [0-9]+ms$/m);
+  t.regex(serve.stderr(), /^\[status\.cgi\] a warning for the error log$/m);
+});
+
+test('cgi-shim serve answers the names of --allowed-host, and 421 to others', async (t) => {
+  const { dir } = await makeScriptsFolder(t);
+  const serve = await startServe(t, ['--dir', dir, '--allowed-host', 'dev.example', '--allowed-host', 'other.test']);
+  const statusFor = (host: string) => new Promise<number>((resolve, reject) => {
+    const url = new URL('cgi-bin/status.cgi', serve.url);
+    request(url, { headers: { Host: host } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject).end();
+  });
+  t.is(await statusFor('dev.example'), 418);
+  t.is(await statusFor('other.test:8080'), 418);
+  t.is(await statusFor('attacker.example'), 421);
+  t.is(await serve.stop(), 0);
+});
+
+/** `cgi-shim serve --port 0 <args>`, once it prints its URL; stopped by the test's end. */
+async function startServe(t: ExecutionContext, args: string[]): Promise<{ url: string; stderr: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'cgi-shim.js'), 'serve', '--port', '0', ...args], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
@@ -24,14 +49,8 @@ test('cgi-shim serve prints its URL, serves scripts, logs requests and stops on 
     });
     child.once('close', () => reject(new Error(`serve ended before listening: ${stderr}`)));
   });
-  const response = await fetch(new URL('cgi-bin/status.cgi', url));
-  t.is(response.status, 418);
-  t.is(await response.text(), 'short and stout\n');
-  child.kill('SIGTERM');
-  t.is(await exited, 0);
-  t.regex(stderr, /^GET \/cgi-bin\/status\.cgi 418 [0-9]+ms$/m);
-  t.regex(stderr, /^\[status\.cgi\] a warning for the error log$/m);
-});
+  return { url, stderr: () => stderr, stop: () => { child.kill('SIGTERM'); return exited; } };
+}
 
 test('cgi-shim serve refuses a bad port with exit status 2', async (t) => {
   const run = await runCli(['serve', '--port', 'eighty']);

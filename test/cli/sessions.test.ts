@@ -1,5 +1,5 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,8 +21,8 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   }
 }
 
-async function folderWith(records: Array<{ createdAt: number; touchedAt: number }>) {
-  const dir = await tempDir();
+async function folderWith(records: Array<{ createdAt: number; touchedAt: number }>, folder?: string) {
+  const dir = folder ?? await tempDir();
   const store = new FileSessionStore({ dir });
   const ids: string[] = [];
   for (const record of records) {
@@ -87,6 +87,19 @@ test('gc removes expired sessions and skips locked ones', async (t) => {
     await lock.release();
   }
   t.deepEqual((await readdir(dir)).sort(), [`${ids[0]}.json`, `${ids[2]}.json`].sort());
+});
+
+test('gc shows its progress on a terminal, and none in a pipe or a log', async (t) => {
+  const old = { createdAt: Date.now() - 3_600_000, touchedAt: Date.now() - 3_600_000 };
+  const { dir } = await folderWith([old, old, old]);
+  const piped = await cli(['gc', '--dir', dir]);
+  t.is(piped.stderr, '');
+  await folderWith([old, old, old], dir);
+  // script(1) runs the command on a pseudo-terminal and copies what it shows.
+  const shown = spawnSync('script', ['-qec', `${process.execPath} ${CLI} gc --dir ${dir}`, '/dev/null'], { encoding: 'utf8' });
+  t.is(shown.status, 0, shown.stderr);
+  t.regex(shown.stdout, /\rgc: 3 of 3 sessions examined \(100 %\)\r\x1b\[K/);
+  t.regex(shown.stdout, /examined 3, removed 3 expired/);
 });
 
 test('gc rejects an unknown option with usage', async (t) => {

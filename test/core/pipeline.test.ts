@@ -1,5 +1,5 @@
 import test from 'ava';
-import { HttpError } from '../../src/base/errors.js';
+import { ConfigError, HttpError } from '../../src/base/errors.js';
 import { describeError, handleRequest, logFailure } from '../../src/core/pipeline.js';
 
 const ENV = { REQUEST_METHOD: 'GET', SCRIPT_NAME: '/cgi-bin/t.cgi' };
@@ -25,6 +25,22 @@ test('logFailure names the request with its controls escaped, and cuts a huge en
   t.true(entries[0]!.startsWith('cgi-shim: GET /cgi-bin/t.cgi/a\\x0ab?q=1: Error: xxx'));
   t.true(entries[0]!.endsWith('… (cut)'));
   t.true(entries[0]!.length <= 8192 + '… (cut)'.length);
+});
+
+test('logFailure writes a ConfigError as one line: what was found and the fix, no stack', (t) => {
+  const entries: string[] = [];
+  const error = new ConfigError('ESESSIONDIR', 'the sessions folder /x is owned by uid 7\nforged; fix: chown it');
+  logFailure((entry) => entries.push(entry), ENV, error);
+  t.deepEqual(entries, ['cgi-shim: GET /cgi-bin/t.cgi: the sessions folder /x is owned by uid 7\\x0aforged; fix: chown it']);
+});
+
+test('handleRequest answers a ConfigError with a bare 500, not a 503 to retry', async (t) => {
+  const logged: string[] = [];
+  const outcome = await handleRequest(() => { throw new ConfigError('ESESSIONDIR', 'bad folder; fix: another'); }, ENV, Buffer.alloc(0), {}, (entry) => logged.push(entry));
+  t.is(outcome.response.status, 500);
+  t.is(outcome.response.getHeader('retry-after'), undefined);
+  t.false(outcome.response.toBytes().toString().includes('bad folder'));
+  t.deepEqual(logged, ['cgi-shim: GET /cgi-bin/t.cgi: bad folder; fix: another']);
 });
 
 test('handleRequest turns a handler that throws into a 500 page without the message', async (t) => {

@@ -104,6 +104,26 @@ test('body without CONTENT_LENGTH is empty', async (t) => {
   t.is((await requestFromEnv({}, Buffer.from('ignored')).body()).length, 0);
 });
 
+test('body without CONTENT_LENGTH but chunked (as Apache passes it) is stdin to its end', async (t) => {
+  const body = 'a=1&b=2';
+  for (const coding of ['chunked', 'Chunked', 'gzip, chunked']) {
+    const request = requestFromEnv({ REQUEST_METHOD: 'POST', HTTP_TRANSFER_ENCODING: coding, CONTENT_TYPE: 'application/x-www-form-urlencoded' }, Buffer.from(body));
+    t.is((await request.form()).fields.get('b'), '2', coding);
+  }
+  // Not chunked last: no framing the runtime knows, so no body, as without any header.
+  t.is((await requestFromEnv({ HTTP_TRANSFER_ENCODING: 'chunked, gzip' }, Buffer.from(body)).body()).length, 0);
+  // A CONTENT_LENGTH, when a server sets one, still says how much to read.
+  t.is((await requestFromEnv({ HTTP_TRANSFER_ENCODING: 'chunked', CONTENT_LENGTH: '3' }, Buffer.from(body)).body()).toString(), 'a=1');
+});
+
+test('body of a chunked request over maxBodyBytes is a 413, whether read or drained', async (t) => {
+  const env = { REQUEST_METHOD: 'POST', HTTP_TRANSFER_ENCODING: 'chunked' };
+  const error = await t.throwsAsync(requestFromEnv(env, Buffer.alloc(101), { maxBodyBytes: 100 }).body(), { instanceOf: HttpError });
+  t.is(error?.status, 413);
+  t.is((await requestFromEnv(env, Buffer.alloc(100), { maxBodyBytes: 100 }).body()).length, 100);
+  t.throws(() => requestFromEnv(env, Buffer.alloc(101), { maxBodyBytes: 100 }).drainBody(), { instanceOf: HttpError, message: /over the limit of 100 bytes/ });
+});
+
 test('body that ends early is a 400', async (t) => {
   const request = requestFromEnv({ CONTENT_LENGTH: '10' }, Buffer.from('short'));
   const error = await t.throwsAsync(request.body(), { instanceOf: HttpError });

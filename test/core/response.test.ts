@@ -58,6 +58,14 @@ test('localRedirect sends Location alone, and only for a path', (t) => {
   t.is(text(new CgiResponse().localRedirect('/other.html')), 'Location: /other.html\n\n');
   t.throws(() => new CgiResponse().localRedirect('http://example.org/'), { instanceOf: TypeError });
   t.throws(() => new CgiResponse().localRedirect('relative'), { instanceOf: TypeError });
+  t.is(text(new CgiResponse().localRedirect('/a/b%20c?x=1&y=%2F')), 'Location: /a/b%20c?x=1&y=%2F\n\n');
+  t.is(text(new CgiResponse().localRedirect('/')), 'Location: /\n\n');
+});
+
+test('localRedirect refuses what a browser would take for another host, and anything but a path', (t) => {
+  for (const path of ['//evil.example/x', '/\\evil.example/x', '/\\/evil.example', 'https:/x', '', ' /x', '/x y', '/x\r\nSet-Cookie: a=1', '/x#frag', '/%zz']) {
+    t.throws(() => new CgiResponse().localRedirect(path), { instanceOf: TypeError, message: /^argument path is invalid: / }, JSON.stringify(path));
+  }
 });
 
 test('html refuses a plain string, so input cannot skip escaping', (t) => {

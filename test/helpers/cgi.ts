@@ -63,6 +63,8 @@ export interface ScriptRunOptions {
   timeoutMs?: number;
   /** The script's working directory. @default this process's */
   cwd?: string;
+  /** Run the script as this user (the test must be root), as a web server runs it as its own. */
+  user?: { uid: number; gid: number };
 }
 
 /** Runs `dist/cgi-bin/<name>.cgi` (or an absolute path) with a CGI environment. */
@@ -81,7 +83,7 @@ export function runScript(name: string, options: ScriptRunOptions = {}): Promise
     ...options.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [], { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, [], { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], uid: options.user?.uid, gid: options.user?.gid });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20000);

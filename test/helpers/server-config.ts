@@ -25,11 +25,18 @@ export interface Layout {
   user: { name: string; uid: number; gid: number } | undefined;
 }
 
+/** A site configuration of a test's own, in place of apache.conf, and the modules it needs. */
+export interface ApacheSite {
+  config: (layout: Layout) => string;
+  modules?: readonly string[];
+}
+
 /** The main httpd configuration: loads the modules, then Includes apache.conf with the paths
- * Defined first (apache.conf's own Defines apply only to names not yet defined). */
-export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebianVirtualHost: boolean): string {
+ * Defined first (apache.conf's own Defines apply only to names not yet defined), or writes the
+ * `site` given instead. */
+export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebianVirtualHost: boolean, site?: ApacheSite): string {
   const mpm = cgiModule === 'cgid' ? 'mpm_event' : 'mpm_prefork';
-  const modules = [mpm, 'authz_core', 'mime', 'alias', cgiModule, 'env', 'setenvif', 'headers', 'dir'];
+  const modules = [mpm, 'authz_core', 'mime', 'alias', cgiModule, 'env', 'setenvif', 'headers', 'dir', ...(site?.modules ?? [])];
   const lines = [
     `# Written by test/helpers/server-config.ts: server-wide settings only; apache.conf does the rest.`,
     `ServerRoot "${layout.root}"`,
@@ -54,7 +61,9 @@ export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebian
     `Define CGI_SHIM_SESSIONS "${layout.sessionsDir}"`,
   ];
   const include = `Include "${join(ROOT, 'apache.conf')}"`;
-  if (inDebianVirtualHost) {
+  if (site !== undefined) {
+    lines.push(site.config(layout));
+  } else if (inDebianVirtualHost) {
     lines.push(`Include "${DEBIAN_SERVE_CGI_BIN}"`, `<VirtualHost 127.0.0.1:${layout.port}>`, `    ${include}`, `</VirtualHost>`);
   } else {
     lines.push(include);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { bundleScripts } from '../../src/build/bundle.js';
 import { DIST_CGI_BIN } from './cgi.js';
 import type { Layout } from './server-config.js';
+import { lookUpUser } from './users.js';
 
 /** What to put in the folder. */
 export interface LayoutOptions {
@@ -86,11 +87,4 @@ function checkNodeReachable(scriptsDir: string, user: NonNullable<Layout['user']
         'install Node where every user can run it, and rebuild with CGI_NODE=/usr/bin/node (for example) npm run build');
     }
   }
-}
-
-function lookUpUser(name: string): Layout['user'] {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${name}:`));
-  const fields = line?.split(':');
-  if (fields === undefined || fields.length < 4) throw new Error(`running as root needs the user ${name} to run the server as`);
-  return { name, uid: Number(fields[2]), gid: Number(fields[3]) };
 }

@@ -10,10 +10,10 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { basename, join } from 'node:path';
-import { APACHE_MODULES, apacheConfig, lighttpdConfig, type Layout } from './server-config.js';
+import { APACHE_MODULES, apacheConfig, lighttpdConfig, type ApacheSite, type Layout } from './server-config.js';
 import { prepareLayout } from './server-layout.js';
 
-export { DEBIAN_SERVE_CGI_BIN } from './server-config.js';
+export { DEBIAN_SERVE_CGI_BIN, type ApacheSite, type Layout } from './server-config.js';
 
 /** The servers this helper can start. */
 export type ServerKind = 'apache' | 'lighttpd';
@@ -46,6 +46,10 @@ export interface ApacheOptions extends ServerOptions {
    * conf-available/serve-cgi-bin.conf (which maps /cgi-bin/ to /usr/lib/cgi-bin/) included
    * server-wide before it, as on a stock Debian install. @default false */
   inDebianVirtualHost?: boolean;
+  /** The site's configuration, written in place of apache.conf (for tests of other layouts, say a
+   * document root with AddHandler); it may load more modules by name (e.g. `autoindex`).
+   * @default apache.conf, included */
+  site?: ApacheSite;
 }
 
 /** A running private server. */
@@ -100,7 +104,7 @@ export function serverVersion(kind: ServerKind): string | undefined {
  * const response = await fetch(server.url('/cgi-bin/hello.cgi'));
  */
 export async function startApache(options: ApacheOptions = {}): Promise<RunningServer> {
-  return start('apache', options, (layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false));
+  return start('apache', options, (layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false, options.site));
 }
 
 /** Starts lighttpd with lighttpd-cgi.conf included. See {@link startApache}. */

@@ -59,8 +59,11 @@ test('parseHeaderBlock treats an absolute Location as a client redirect with 302
   t.is(block.status, 302);
 });
 
-test('parseHeaderBlock treats a protocol-relative Location as a client redirect', (t) => {
-  t.is(parseHeaderBlock('Location: //evil.test/x').kind, 'client-redirect');
+test('parseHeaderBlock reads a protocol-relative Location without Status as a local path, as Apache does', (t) => {
+  // A browser would go to another host; the server serves its own path //evil.test/x instead.
+  t.is(parseHeaderBlock('Location: //evil.test/x').kind, 'local-redirect');
+  t.is(parseHeaderBlock('Location: /\\evil.test/x').kind, 'local-redirect');
+  t.is(parseHeaderBlock('Status: 302 Found\nLocation: //cdn.example/x').kind, 'client-redirect');
 });
 
 test('parseHeaderBlock treats Location: /path with a Status as a client redirect', (t) => {

@@ -157,6 +157,32 @@ test('startHost ends a loop of local redirects with 502', async (t) => {
   t.true(host.logLines.some((line) => /local redirects/.test(line)));
 });
 
+test('startHost serves Location: //host/path as a path of its own, never a redirect to another host', async (t) => {
+  const host = await startTestHost(t);
+  const response = await rawRequest(host, '/cgi-bin/redirect.cgi?protocol-relative');
+  t.is(response.status, 404);
+  t.is(response.headers.location, undefined);
+});
+
+test('startHost answers 421 to a request addressed to a name that is not its own (DNS rebinding)', async (t) => {
+  const host = await startTestHost(t);
+  for (const name of ['attacker.example', `attacker.example:${host.port}`, 'localhost.attacker.example', '127.0.0.2']) {
+    const response = await rawRequest(host, '/cgi-bin/env.cgi', { headers: { Host: name } });
+    t.is(response.status, 421, name);
+    t.regex(response.body.toString(), /421 Misdirected Request[\s\S]*--allowed-host NAME/);
+  }
+  t.is((await rawRequest(host, '/', { headers: { Host: 'attacker.example' } })).status, 421, 'the index redirect too');
+  for (const name of ['localhost', `LOCALHOST:${host.port}`, 'localhost.', '127.0.0.1', `[::1]:${host.port}`]) {
+    t.is((await rawRequest(host, '/cgi-bin/env.cgi', { headers: { Host: name } })).status, 200, name);
+  }
+});
+
+test('startHost answers the names given in allowedHosts, and the address it listens on', async (t) => {
+  const host = await startTestHost(t, { host: '127.0.0.1', allowedHosts: ['dev.example', '::1'] });
+  t.is((await rawRequest(host, '/cgi-bin/env.cgi', { headers: { Host: `Dev.Example:${host.port}` } })).status, 200);
+  t.is((await rawRequest(host, '/cgi-bin/env.cgi', { headers: { Host: 'other.example' } })).status, 421);
+});
+
 test('startHost redirects / to the index, also as a local redirect', async (t) => {
   const host = await startTestHost(t, { indexPath: '/cgi-bin/env.cgi' });
   const root = await rawRequest(host, '/');
@@ -184,6 +210,25 @@ test('startHost kills a hung script, with what it started, and answers 504', asy
   const child = Number(await readFile(join(host.dir, 'hang.pid'), 'utf8'));
   t.true(Number.isInteger(child) && child > 0);
   t.true(await isGone(child), `the script's child ${child} was killed too`);
+});
+
+test('startHost also kills a child that left the script\'s process group (setsid), and answers 504 without waiting for it', async (t) => {
+  const host = await startTestHost(t, { timeoutSeconds: 1 });
+  const response = await rawRequest(host, '/cgi-bin/escape.cgi?hang');
+  t.is(response.status, 504);
+  const escaped = await waitForNumber(join(host.dir, 'escaped.pid'));
+  t.true(await isGone(escaped), `the escaped child ${escaped} was killed too`);
+});
+
+test('startHost ends a response when the script exits, not when a child it left holding stdout does', async (t) => {
+  // A time limit longer than any test: the response must not wait for it.
+  const host = await startTestHost(t, { timeoutSeconds: 600 });
+  const response = await rawRequest(host, '/cgi-bin/escape.cgi?answer');
+  t.is(response.status, 200);
+  t.false(response.aborted);
+  t.is(response.body.toString(), 'answered\n');
+  const escaped = await waitForNumber(join(host.dir, 'escaped.pid'));
+  t.true(await isGone(escaped), `the escaped child ${escaped} holding the pipe was ended`);
 });
 
 test('startHost cuts the connection of a script that hangs after starting its answer', async (t) => {

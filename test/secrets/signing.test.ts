@@ -1,10 +1,12 @@
 import test from 'ava';
-import { readFile, stat, writeFile, chmod } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSigner } from '../../src/index.js';
-import { CgiError } from '../../src/base/errors.js';
+import { CgiError, ConfigError } from '../../src/base/errors.js';
 import { createSignerWithKey } from '../../src/secrets/signing.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { IS_ROOT, NOBODY } from '../helpers/users.js';
 
 const KEY = 'k'.repeat(32);
 
@@ -56,5 +58,61 @@ test('createSigner refuses a key file others can read', async (t) => {
   const keyFile = join(dir, 'key');
   await writeFile(keyFile, 'x'.repeat(64));
   await chmod(keyFile, 0o644);
-  await t.throwsAsync(createSigner({ env: {}, keyFile }), { instanceOf: CgiError, message: /chmod 600/ });
+  await t.throwsAsync(createSigner({ env: {}, keyFile }), { instanceOf: CgiError, message: /mode 0644 lets others read or write it; fix: chmod 600 / });
 });
+
+test('createSigner refuses a key file that is not what the runtime writes: a session file renamed to it', async (t) => {
+  const dir = await tempDir();
+  const keyFile = join(dir, '.secret-key');
+  // The issue's attack: this JSON's text base64url-decodes to 42 bytes, which passed as a key.
+  await writeFile(keyFile, '{"v":1,"createdAt":1700000000000,"touchedAt":1700000000000,"data":{"visits":3}}\n', { mode: 0o600 });
+  const error = await t.throwsAsync(createSigner({ env: {}, dir }), { instanceOf: ConfigError });
+  t.is(error?.code, 'ESECRET');
+  t.is(error?.message, `cannot use the signing key file ${keyFile}: it holds 80 bytes, not 32 bytes as 43 base64url characters, as the ` +
+    'runtime writes a key; fix: remove it and the next request makes a new one (values signed with the old key stop verifying), or set CGI_SECRET');
+});
+
+test('createSigner refuses a key of another shape: too short, another alphabet, a spare bit set', async (t) => {
+  const dir = await tempDir();
+  const keyFile = join(dir, 'key');
+  const good = randomBytes(32).toString('base64url');
+  // The last of 43 characters carries 4 bits of the key and 2 spare ones, which are zero: its
+  // place in the alphabet is a multiple of 4. The next character decodes to the same key.
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const spareBitSet = good.slice(0, 42) + alphabet[alphabet.indexOf(good.at(-1)!) + 1]!;
+  for (const text of [good.slice(1), `${good.slice(0, 42)}+`, spareBitSet, `${good}\n\n`, ` ${good}`]) {
+    await writeFile(keyFile, text, { mode: 0o600 });
+    await t.throwsAsync(createSigner({ env: {}, keyFile }), { instanceOf: ConfigError, message: /not 32 bytes as 43 base64url characters/ }, JSON.stringify(text));
+  }
+  // Exactly what the runtime writes, with or without a final line break (a file written by hand).
+  for (const text of [good, `${good}\n`]) {
+    await writeFile(keyFile, text, { mode: 0o600 });
+    const signer = await createSigner({ env: {}, keyFile });
+    t.is(createSignerWithKey(Buffer.from(good, 'base64url')).verify(signer.sign('v')), 'v');
+  }
+});
+
+if (IS_ROOT) {
+  test('createSigner refuses a key file of another user, even one closed to others', async (t) => {
+    const dir = await tempDir();
+    const keyFile = join(dir, 'key');
+    await writeFile(keyFile, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    await chown(keyFile, NOBODY, NOBODY);
+    await t.throwsAsync(createSigner({ env: {}, keyFile }), {
+      instanceOf: ConfigError,
+      message: `cannot use the signing key file ${keyFile}: it is owned by uid ${NOBODY}, not by uid 0 that runs this script; fix: chown 0 ${keyFile}, ` +
+        'or remove it and the next request makes a new one (values signed with the old key stop verifying), or set CGI_SECRET',
+    });
+  });
+
+  test('createSigner refuses a sessions folder of another user before it reads or makes a key there', async (t) => {
+    const dir = join(await tempDir(), 'sessions');
+    await mkdir(dir, { mode: 0o777 });
+    await chown(dir, NOBODY, NOBODY);
+    await chmod(dir, 0o777);
+    await t.throwsAsync(createSigner({ env: {}, dir }), { instanceOf: ConfigError, message: /is owned by uid 65534, not by uid 0/ });
+    t.deepEqual(await readdir(dir), []);
+  });
+} else {
+  test.skip('createSigner refuses a key file or folder of another user (needs root to make one)', () => {});
+}

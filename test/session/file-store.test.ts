@@ -1,13 +1,15 @@
 import test from 'ava';
-import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { fstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { CgiError } from '../../src/base/errors.js';
+import { CgiError, ConfigError } from '../../src/base/errors.js';
 import { FileSessionStore, parseRecord } from '../../src/session/file-store.js';
 import { createSessionId } from '../../src/session/id.js';
 import type { SessionLock } from '../../src/session/store.js';
+import { countFsCalls, recordFsCalls } from '../helpers/fs-calls.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { IS_ROOT, NOBODY } from '../helpers/users.js';
 
 const record = (data: Record<string, unknown>) => ({ createdAt: 1000, touchedAt: 2000, data });
 
@@ -151,7 +153,7 @@ test('FileSessionStore.list names only session files', async (t) => {
   t.deepEqual(await store.list(), [{ id }]);
 });
 
-test('FileSessionStore.removeLeftovers removes old temporary files and orphaned stale locks only', async (t) => {
+test('FileSessionStore.scan removes old temporary files and orphaned stale locks only', async (t) => {
   const dir = await tempDir();
   const { store } = quietStore(dir, { staleMs: 2000 });
   const live = (await createSessionId());
@@ -165,40 +167,26 @@ test('FileSessionStore.removeLeftovers removes old temporary files and orphaned 
   await mkdir(join(dir, `${live}.json.lock`));
   const past = new Date(Date.now() - 3 * 3600_000);
   for (const path of [oldTemp, join(dir, `${orphan}.json.lock`), join(dir, `${live}.json.lock`)]) await utimes(path, past, past);
-  t.is(await store.removeLeftovers(3600_000), 2);
+  t.like(await store.scan({ leftoverAgeMs: 3600_000 }), { ids: [live], total: 1, leftovers: 2 });
   t.deepEqual((await readdir(dir)).sort(), [`.${live}.ba9876543210.tmp`, `${live}.json`, `${live}.json.lock`].sort());
 });
 
-test('FileSessionStore.write that fails at the rename reports ESESSIONSTORE and leaves no temporary file', async (t) => {
+test('FileSessionStore.write that fails at the rename reports a ConfigError and leaves no temporary file', async (t) => {
   const dir = await tempDir();
   const { store } = quietStore(dir);
   const id = (await createSessionId());
   // A non-empty directory where the session file should be: the rename onto it fails.
   await mkdir(join(dir, `${id}.json`, 'x'), { recursive: true });
-  const error = await t.throwsAsync(store.write(id, record({ n: 1 })), { instanceOf: CgiError });
-  t.is((error as CgiError).code, 'ESESSIONSTORE');
+  // Not a full disk, which passes by itself: someone's doing, which no retry mends (a 500).
+  const error = await t.throwsAsync(store.write(id, record({ n: 1 })), { instanceOf: ConfigError });
+  t.is((error as CgiError).code, 'ESESSIONDIR');
   t.regex(error!.message, /cannot save session file .*\.json: (EISDIR|ENOTEMPTY|EEXIST)/);
   t.deepEqual(await readdir(dir), [`${id}.json`]);
 });
 
-/** What was fsynced, in order ('file' or 'folder'), by code that imported `fsyncSync` from
- * node:fs while `body` runs. */
-async function recordFsyncs(body: () => Promise<void>): Promise<string[]> {
-  const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
-  const real = fs.fsyncSync;
-  const synced: string[] = [];
-  fs.fsyncSync = (fd) => {
-    synced.push(fs.fstatSync(fd).isDirectory() ? 'folder' : 'file');
-    real(fd);
-  };
-  syncBuiltinESMExports(); // ES modules' named imports of node:fs see the recording one.
-  try {
-    await body();
-  } finally {
-    fs.fsyncSync = real;
-    syncBuiltinESMExports();
-  }
-  return synced;
+/** What was fsynced while `body` runs, in order: 'file' or 'folder'. */
+function recordFsyncs(body: () => Promise<void>): Promise<string[]> {
+  return recordFsCalls(['fsyncSync'], body, (_name, [fd]) => (fstatSync(fd as number).isDirectory() ? 'folder' : 'file'));
 }
 
 test.serial('FileSessionStore by default fsyncs the new file, then the folder, on each save', async (t) => {
@@ -221,4 +209,50 @@ test('FileSessionStore refuses a durable option that is not a boolean', async (t
   const dir = join(await tempDir(), 'sessions');
   // @ts-expect-error: the wrong type on purpose.
   t.throws(() => new FileSessionStore({ dir, durable: 'yes' }), { instanceOf: TypeError, message: /option durable/ });
+});
+
+test('FileSessionStore.read counts a session file others may read or write as no session, and says so', async (t) => {
+  const dir = await tempDir();
+  const { store, lines } = quietStore(dir);
+  const id = await createSessionId();
+  await store.write(id, record({ user: 'ada' }));
+  await chmod(join(dir, `${id}.json`), 0o644);
+  t.is(await store.read(id), undefined);
+  t.deepEqual(lines, [`cgi-shim: ignoring session file ${join(dir, `${id}.json`)}: mode 0644 lets others read or write it; treated as no session`]);
+});
+
+if (IS_ROOT) {
+  test('FileSessionStore.read counts a session file of another user as no session: planting one logs nobody in', async (t) => {
+    const dir = await tempDir();
+    const { store, lines } = quietStore(dir);
+    const id = await createSessionId();
+    const file = join(dir, `${id}.json`);
+    // What a local user could leave in a folder that was once open to all.
+    await writeFile(file, '{"v":1,"createdAt":1000,"touchedAt":2000,"data":{"user":"grace"}}\n', { mode: 0o600 });
+    await chown(file, NOBODY, NOBODY);
+    t.is(await store.read(id), undefined);
+    t.deepEqual(lines, [`cgi-shim: ignoring session file ${file}: owned by uid ${NOBODY}, not by uid 0; treated as no session`]);
+  });
+} else {
+  test.skip('FileSessionStore.read counts a session file of another user as no session (needs root to make one)', () => {});
+}
+
+test.serial('FileSessionStore.scan reads the folder once and samples every session alike', async (t) => {
+  const dir = await tempDir();
+  const { store } = quietStore(dir);
+  const ids = await Promise.all(Array.from({ length: 40 }, () => createSessionId()));
+  for (const id of ids) await store.write(id, record({}));
+  await writeFile(join(dir, 'notes.json'), '{}');
+  const seen = new Set<string>();
+  const reads = await countFsCalls(['readdirSync', 'opendirSync'], async () => {
+    for (let round = 0; round < 200; round++) {
+      const { ids: sample, total } = await store.scan({ sample: 5 });
+      t.is(total, 40);
+      t.is(new Set(sample).size, 5);
+      for (const id of sample) seen.add(id);
+    }
+  });
+  t.is(reads, 200, 'one read of the folder per scan');
+  // Each session is left out of a sample with chance 7/8: of all 200, with chance 2.5e-12.
+  t.deepEqual([...seen].sort(), [...ids].sort());
 });

@@ -1,8 +1,10 @@
 import test from 'ava';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { FileSessionStore } from '../../src/session/file-store.js';
 import { isExpired, sweepSessions } from '../../src/session/gc.js';
 import { createSessionId } from '../../src/session/id.js';
+import { countFsCalls } from '../helpers/fs-calls.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const timeouts = { idleMs: 1000, absoluteMs: 10_000 };
@@ -50,4 +52,39 @@ test('sweepSessions examines at most maxSessions', async (t) => {
   for (let i = 0; i < 10; i++) await store.write((await createSessionId()), { createdAt: 0, touchedAt: 0, data: {} });
   t.like(await sweepSessions(store, { ...timeouts, now: 60_000, maxSessions: 4 }), { examined: 4, removed: 4 });
   t.is((await store.list()).length, 6);
+});
+
+test('sweepSessions removes a lock dated in the future whose session is gone, at any age', async (t) => {
+  const dir = await tempDir();
+  const store = new FileSessionStore({ dir });
+  const gone = await createSessionId();
+  const live = await createSessionId();
+  await store.write(live, { createdAt: 59_000, touchedAt: 59_000, data: {} });
+  const future = new Date(Date.now() + 30 * 24 * 3600_000);
+  for (const id of [gone, live]) {
+    await mkdir(join(dir, `${id}.json.lock`));
+    await utimes(join(dir, `${id}.json.lock`), future, future);
+  }
+  t.like(await sweepSessions(store, { ...timeouts, now: 60_000 }), { leftovers: 1 });
+  // The live session's lock is taken over by its next request, not by GC.
+  t.deepEqual((await readdir(dir)).sort(), [`${live}.json`, `${live}.json.lock`].sort());
+});
+
+test.serial('sweepSessions reads the folder once, for all sessions or a sample', async (t) => {
+  const dir = await tempDir();
+  const store = new FileSessionStore({ dir });
+  for (let i = 0; i < 10; i++) await store.write(await createSessionId(), { createdAt: 59_000, touchedAt: 59_000, data: {} });
+  t.is(await countFsCalls(['readdirSync', 'opendirSync'], async () => { await sweepSessions(store, { ...timeouts, now: 60_000 }); }), 1);
+  t.is(await countFsCalls(['readdirSync', 'opendirSync'], async () => {
+    await sweepSessions(store, { ...timeouts, now: 60_000, maxSessions: 3 });
+  }), 1);
+});
+
+test('sweepSessions tells its progress after each session', async (t) => {
+  const dir = await tempDir();
+  const store = new FileSessionStore({ dir });
+  for (let i = 0; i < 3; i++) await store.write(await createSessionId(), { createdAt: 0, touchedAt: 0, data: {} });
+  const steps: Array<[number, number]> = [];
+  await sweepSessions(store, { ...timeouts, now: 60_000, onProgress: (examined, total) => steps.push([examined, total]) });
+  t.deepEqual(steps, [[1, 3], [2, 3], [3, 3]]);
 });

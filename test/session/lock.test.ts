@@ -1,8 +1,8 @@
 import test from 'ava';
-import { mkdir, rmdir, stat, utimes } from 'node:fs/promises';
+import { mkdir, readdir, rmdir, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CgiError } from '../../src/base/errors.js';
-import { acquireLock, resolveLockTiming } from '../../src/session/lock.js';
+import { acquireLock, isLocked, isStaleLock, removeStaleLock, resolveLockTiming } from '../../src/session/lock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const quiet = () => {};
@@ -104,4 +104,46 @@ test('resolveLockTiming rejects bad values with a TypeError naming the option', 
   t.throws(() => resolveLockTiming({ staleMs: 4000, updateMs: 3000 }), { instanceOf: TypeError, message: /option updateMs/ });
   t.throws(() => resolveLockTiming({ waitMs: -1 }), { instanceOf: TypeError, message: /option waitMs/ });
   t.deepEqual(resolveLockTiming(), { staleMs: 10_000, updateMs: 5000, waitMs: 8000 });
+});
+
+test('acquireLock takes over a lock dated in the future, which no live holder could have dated so', async (t) => {
+  const file = join(await tempDir(), 'x.json');
+  await mkdir(`${file}.lock`);
+  const future = new Date(Date.now() + 24 * 3600_000); // A clock set back by a day since.
+  await utimes(`${file}.lock`, future, future);
+  t.false(isLocked(file, 10_000));
+  const lock = await acquireLock(file, resolveLockTiming({ waitMs: 0 }), quiet);
+  await t.notThrowsAsync(lock.assertHeld());
+  t.true((await stat(`${file}.lock`)).mtimeMs < future.getTime(), 'a lock of our own now');
+  await lock.release();
+});
+
+test('a lock dated a little ahead (a holder whose clock runs ahead) is still held', async (t) => {
+  const file = join(await tempDir(), 'x.json');
+  await mkdir(`${file}.lock`);
+  const ahead = new Date(Date.now() + 3000);
+  await utimes(`${file}.lock`, ahead, ahead);
+  t.true(isLocked(file, 10_000));
+  const error = await t.throwsAsync(acquireLock(file, resolveLockTiming({ waitMs: 0 }), quiet), { instanceOf: CgiError });
+  t.is((error as CgiError).code, 'ESESSIONLOCKED');
+});
+
+test('isStaleLock: older than staleMs, or further ahead than staleMs', (t) => {
+  t.false(isStaleLock(1000, 10_000, 1000));
+  t.false(isStaleLock(0, 10_000, 10_000));
+  t.true(isStaleLock(0, 10_000, 10_001));
+  t.false(isStaleLock(20_000, 10_000, 10_000));
+  t.true(isStaleLock(20_001, 10_000, 10_000));
+});
+
+test('removeStaleLock removes a stale lock (old or future) and leaves a live one', async (t) => {
+  const dir = await tempDir();
+  const [old, future, live] = ['old.json', 'future.json', 'live.json'].map((name) => join(dir, name)) as [string, string, string];
+  for (const file of [old, future, live]) await mkdir(`${file}.lock`);
+  await utimes(`${old}.lock`, new Date(0), new Date(0));
+  await utimes(`${future}.lock`, new Date(Date.now() + 3600_000), new Date(Date.now() + 3600_000));
+  t.true(removeStaleLock(old, 10_000));
+  t.true(removeStaleLock(future, 10_000));
+  t.false(removeStaleLock(live, 10_000));
+  t.deepEqual((await readdir(dir)).sort(), ['live.json.lock']);
 });
