@@ -74,9 +74,10 @@ export interface ScanResult {
  * - `ESESSIONTOOLARGE`: the data is over the store's size limit;
  * - `ESESSIONSTORE`: the store failed in a way that may pass (a full disk, a server down or too
  *   slow to answer): sessions answer 503 with `Retry-After`;
- * - `ESESSIONCONFIG`: the store is misconfigured, which waiting will not cure (a wrong password,
- *   user or database, a certificate that does not verify, a bad store address): sessions answer
- *   500, so clients and monitors are not told to come back for something that never passes.
+ * - `ESESSIONCONFIG`, as a `ConfigError`: the store is misconfigured, which waiting will not
+ *   cure (a wrong password, user or database, a certificate that does not verify, a bad store
+ *   address): sessions answer 500, so clients and monitors are not told to come back for
+ *   something that never passes (the file store's folder problems are ConfigError `ESESSIONDIR`).
  */
 export interface SessionStore {
   /** True when the store drops expired sessions by itself (Redis key expiry): then sweeps after

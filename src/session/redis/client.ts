@@ -129,8 +129,9 @@ export class RedisClient {
     return true;
   }
 
-  /** Closes the connection once outstanding replies are in (each within its timeout). A later
-   * command opens a new one. */
+  /** Closes the connection once outstanding replies are in (each within its timeout), and
+   * resolves once it is closed (a server that does not close its side within the command
+   * timeout is cut off). A later command opens a new one. */
   close(): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve();
     this.#closing ??= new Promise<void>((resolve) => {
@@ -141,7 +142,13 @@ export class RedisClient {
           resolve();
           return;
         }
-        socket.once('close', () => resolve());
+        // Held while closing: whoever awaits this must not see the process end first.
+        socket.ref();
+        const cutOff = setTimeout(() => socket.destroy(), this.#commandTimeoutMs);
+        socket.once('close', () => {
+          clearTimeout(cutOff);
+          resolve();
+        });
         socket.end();
       };
       if (this.#pending.length === 0) end();

@@ -3,7 +3,7 @@
 // past staleMs) can never remove or extend another holder's. Tried with the same bounded,
 // jittered backoff as the file store's locks (../lock-timing.ts).
 
-import { CgiError, errorCode, errorMessage } from '../../base/errors.js';
+import { CgiError, ConfigError, errorCode, errorMessage } from '../../base/errors.js';
 import { lockRetries, type ResolvedLockTiming } from '../lock-timing.js';
 import type { SessionLock } from '../store.js';
 import type { RedisClient, RedisScript } from './client.js';
@@ -139,13 +139,26 @@ export function lockLost(key: string, why: string): CgiError {
   return new CgiError('ESESSIONLOCKLOST', `session lock ${key} is no longer held (${why}); nothing was written`);
 }
 
-/** An operational failure of the server: a CgiError `ESESSIONSTORE`, or `ESESSIONCONFIG` for one
- * that waiting will not cure (a wrong password, user or database, a certificate that does not
- * verify), which the session layer answers with 500 rather than 503 + Retry-After. */
+/** Server replies that no retry mends: no password given, or an ACL that forbids the command. */
+const REFUSED = new Set(['NOAUTH', 'NOPERM', 'WRONGPASS']);
+
+/**
+ * An operational failure of the server: a CgiError `ESESSIONSTORE` (503: it may pass), or a
+ * {@link ConfigError} `ESESSIONCONFIG` (500) for what waiting will not cure: a wrong password,
+ * user or database, an ACL that forbids our keys, a certificate that does not verify.
+ */
 export function storeError(what: string, error: unknown): CgiError {
   const code = errorCode(error) ?? '';
-  const permanent = (error as { isHandshake?: unknown } | null)?.isHandshake === true || /CERT|SIGNATURE|^ERR_TLS_|^ERR_SSL_/.test(code);
-  return new CgiError(permanent ? 'ESESSIONCONFIG' : 'ESESSIONSTORE', `${what}: ${errorMessage(error)}`, { cause: error });
+  const message = `${what}: ${errorMessage(error)}`;
+  if ((error as { isHandshake?: unknown } | null)?.isHandshake === true || REFUSED.has(code)) {
+    return new ConfigError('ESESSIONCONFIG', `${message}; fix: the user, password and database in CGI_SESSION_STORE, ` +
+      'and an ACL that lets that user read and write the store\'s keys (SECURITY.md, Redis)', { cause: error });
+  }
+  if (/CERT|SIGNATURE|^ERR_TLS_|^ERR_SSL_/.test(code)) {
+    return new ConfigError('ESESSIONCONFIG', `${message}; fix: CGI_SESSION_STORE_CA names the CA that signed the server's ` +
+      'certificate, and the address in CGI_SESSION_STORE is a name or IP address the certificate is for', { cause: error });
+  }
+  return new CgiError('ESESSIONSTORE', message, { cause: error });
 }
 
 /**

@@ -4,7 +4,7 @@
 // (./lock.ts). Loaded only when CGI_SESSION_STORE names a server (../store-choice.ts).
 
 import { readFileSync } from 'node:fs';
-import { CgiError, errorCode, errorMessage } from '../../base/errors.js';
+import { CgiError, ConfigError, errorCode, errorMessage } from '../../base/errors.js';
 import { writeAll } from '../../base/sync-io.js';
 import { isSessionId } from '../id.js';
 import { resolveLockTiming, type LockTiming, type ResolvedLockTiming } from '../lock-timing.js';
@@ -179,11 +179,6 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  /** Nothing is left over: locks and sessions expire by themselves. */
-  async removeLeftovers(): Promise<number> {
-    return 0;
-  }
-
   /** Closes the connection (a CLI command, a test); a script need not: an idle connection does
    * not keep the process alive. */
   close(): Promise<void> {
@@ -211,9 +206,9 @@ const CLIENTS = new Map<string, RedisClient>();
  * The client of the server named by the environment, made once per process:
  * `CGI_SESSION_STORE` (an address, see `parseRedisUrl`), with `CGI_SESSION_STORE_CA` (a PEM file
  * of the CA that signed a rediss:// server's certificate; without it, the system's CAs).
- * Undefined when `CGI_SESSION_STORE` is unset or empty: the file store. A bad value is a CgiError
- * `ESESSIONCONFIG` (a 500, not a 503: waiting will not fix a misconfiguration), whose message
- * never repeats the password.
+ * Undefined when `CGI_SESSION_STORE` is unset or empty: the file store. A bad value is a
+ * ConfigError `ESESSIONCONFIG` (a 500, not a 503: waiting will not fix a misconfiguration),
+ * whose message never repeats the password.
  * @example redisClientFromEnv({ CGI_SESSION_STORE: 'redis://127.0.0.1:6379/2' })?.address
  * // 'redis://127.0.0.1:6379'
  */
@@ -235,21 +230,25 @@ function redisServerFromEnv(address: string, caFile: string): RedisClientOptions
   try {
     server = parseRedisUrl(address);
   } catch (error) {
-    throw new CgiError('ESESSIONCONFIG', `CGI_SESSION_STORE is invalid: ${errorMessage(error)}`, { cause: error });
+    throw new ConfigError('ESESSIONCONFIG', `CGI_SESSION_STORE is invalid: ${errorMessage(error)}; ` +
+      'fix: redis://[user:password@]host:port/db, rediss://… (TLS) or the absolute path of a unix socket', { cause: error });
   }
-  if (caFile !== '') {
-    // A CA given for a plain connection means TLS was meant: refuse rather than talk in clear.
-    if (!server.tls) throw new CgiError('ESESSIONCONFIG', 'CGI_SESSION_STORE_CA is set but CGI_SESSION_STORE is not a rediss:// address');
-    try {
-      server.tls = { ca: readFileSync(caFile) };
-    } catch (error) {
-      throw new CgiError('ESESSIONCONFIG', `CGI_SESSION_STORE_CA cannot be read: ${errorMessage(error)}`, { cause: error });
-    }
+  if (caFile === '') return server;
+  // A CA given for a plain connection means TLS was meant: refuse rather than talk in clear.
+  if (!server.tls) {
+    throw new ConfigError('ESESSIONCONFIG', 'CGI_SESSION_STORE_CA is set but CGI_SESSION_STORE is not a rediss:// address; ' +
+      'fix: rediss:// for TLS, or no CGI_SESSION_STORE_CA');
+  }
+  try {
+    server.tls = { ca: readFileSync(caFile) };
+  } catch (error) {
+    throw new ConfigError('ESESSIONCONFIG', `CGI_SESSION_STORE_CA cannot be read: ${errorMessage(error)}; ` +
+      'fix: the path of a PEM file the scripts\' user can read', { cause: error });
   }
   return server;
 }
 
 function milliseconds(name: string, seconds: number): number {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) throw new TypeError(`option ${name} is invalid: ${String(seconds)}`);
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) throw new TypeError(`option ${name} is invalid: ${String(seconds)}`);
   return seconds * 1000;
 }

@@ -45,14 +45,20 @@ for (const mode of ['natural', 'exit', 'release']) {
   });
 }
 
+test('a lone process closing its Redis connection lives until it is closed', (t) => {
+  // The idle connection does not hold the process, but closing it does: else the process would
+  // end before close() resolves, and "closed" would never be printed.
+  const result = runFixture(ping, String(server.port));
+  t.is(result.stdout, 'PONG\nclosed\n', result.stderr);
+});
+
 test('a lone process whose Redis server hangs gets ETIMEDOUT and ends', async (t) => {
   const hung = await startRedis();
   t.teardown(() => hung.dispose());
-  t.is(runFixture(ping, String(hung.port)).stdout, 'PONG\n');
   hung.pause();
   // Without its own timers firing in a process where nothing else wakes the event loop, it
   // would hang until spawnSync's timeout kills it.
   const result = runFixture(ping, String(hung.port));
-  t.is(result.stdout, 'ETIMEDOUT\n', result.stderr);
+  t.is(result.stdout, 'ETIMEDOUT\nclosed\n', result.stderr);
   t.is(result.status, 0);
 });
