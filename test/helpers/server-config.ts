@@ -34,7 +34,7 @@ export interface ApacheSite {
 /** The main httpd configuration: loads the modules, then Includes apache.conf with the paths
  * Defined first (apache.conf's own Defines apply only to names not yet defined), or writes the
  * `site` given instead. */
-export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebianVirtualHost: boolean, site?: ApacheSite): string {
+export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebianVirtualHost: boolean, site?: ApacheSite, scriptEnv: Record<string, string> = {}): string {
   const mpm = cgiModule === 'cgid' ? 'mpm_event' : 'mpm_prefork';
   const modules = [mpm, 'authz_core', 'mime', 'alias', cgiModule, 'env', 'setenvif', 'headers', 'dir', ...(site?.modules ?? [])];
   const lines = [
@@ -59,6 +59,8 @@ export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebian
     ...(cgiModule === 'cgi' ? ['StartServers 2', 'MinSpareServers 2', 'MaxSpareServers 4'] : ['StartServers 1']),
     `Define CGI_SHIM_SCRIPTS "${layout.scriptsDir}"`,
     `Define CGI_SHIM_SESSIONS "${layout.sessionsDir}"`,
+    // What a user adds server-wide (or in a <VirtualHost>) for every script, e.g. CGI_SESSION_STORE.
+    ...Object.entries(scriptEnv).map(([name, value]) => `SetEnv ${name} "${value}"`),
   ];
   const include = `Include "${join(ROOT, 'apache.conf')}"`;
   if (site !== undefined) {
@@ -72,7 +74,8 @@ export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebian
 }
 
 /** The main lighttpd configuration: sets var.cgi_shim_* and includes lighttpd-cgi.conf. */
-export function lighttpdConfig(layout: Layout): string {
+export function lighttpdConfig(layout: Layout, scriptEnv: Record<string, string> = {}): string {
+  const env = Object.entries(scriptEnv).map(([name, value]) => `"${name}" => "${value}"`);
   const lines = [
     `# Written by test/helpers/server-config.ts: server-wide settings only; lighttpd-cgi.conf does the rest.`,
     `server.document-root = "${layout.docRoot}"`,
@@ -87,6 +90,9 @@ export function lighttpdConfig(layout: Layout): string {
     `accesslog.filename = "${layout.logsDir}/access.log"`,
     `var.cgi_shim_scripts = "${layout.scriptsDir}"`,
     `var.cgi_shim_sessions = "${layout.sessionsDir}"`,
+    // What a user adds for every script, e.g. CGI_SESSION_STORE: before the include, whose own
+    // setenv.add-environment adds to it.
+    ...(env.length > 0 ? [`setenv.add-environment = ( ${env.join(', ')} )`] : []),
     `include "${join(ROOT, 'lighttpd-cgi.conf')}"`,
   ];
   return `${lines.join('\n')}\n`;

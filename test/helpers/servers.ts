@@ -33,6 +33,10 @@ export interface ServerOptions {
   extraScripts?: readonly string[];
   /** Environment variables for the server process (it passes some of them to scripts). */
   env?: Record<string, string>;
+  /** Variables the server gives every script, set in the main configuration beside our file as
+   * a user would (Apache `SetEnv`, lighttpd `setenv.add-environment`), e.g. CGI_SESSION_STORE.
+   * @default {} */
+  scriptEnv?: Record<string, string>;
   /** How long to wait for the server to accept connections, in ms. @default 15000 */
   startTimeoutMs?: number;
 }
@@ -104,12 +108,12 @@ export function serverVersion(kind: ServerKind): string | undefined {
  * const response = await fetch(server.url('/cgi-bin/hello.cgi'));
  */
 export async function startApache(options: ApacheOptions = {}): Promise<RunningServer> {
-  return start('apache', options, (layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false, options.site));
+  return start('apache', options, (layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false, options.site, options.scriptEnv));
 }
 
 /** Starts lighttpd with lighttpd-cgi.conf included. See {@link startApache}. */
 export async function startLighttpd(options: ServerOptions = {}): Promise<RunningServer> {
-  return start('lighttpd', options, lighttpdConfig);
+  return start('lighttpd', options, (layout) => lighttpdConfig(layout, options.scriptEnv));
 }
 
 /** Servers started by this process, killed on exit if a test could not stop them. */
