@@ -3,7 +3,8 @@
 import { createSessionId } from '../../src/session/id.js';
 import { RedisSessionStore } from '../../src/session/redis/store.js';
 import { runCli } from '../helpers/cli.js';
-import { redisTest, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { redisTest } from '../helpers/redis-test.js';
 
 const test = redisTest();
 const PASSWORD = 'cli-secret-pw';

@@ -2,7 +2,8 @@
 // environment is the whole switch. Each request is a process, as under a web server.
 import { runScript } from '../helpers/cgi.js';
 import { exclusively } from '../helpers/exclusive.js';
-import { redisTest, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { redisTest } from '../helpers/redis-test.js';
 
 const test = redisTest();
 const PARALLEL = 50;

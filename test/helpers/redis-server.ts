@@ -1,8 +1,8 @@
-// Real redis-server processes for the tests: 127.0.0.1 only, a free high port, no persistence
-// unless asked, in a temporary folder of their own; stopped, paused (SIGSTOP: a server that
-// hangs), killed and started again on the same port by the tests. Never the system's service.
+// Real redis-server processes for the tests (and the benchmark): 127.0.0.1 only, a free high
+// port, no persistence unless asked, in a temporary folder of their own; stopped, paused (SIGSTOP:
+// a server that hangs), killed and started again on the same port. Never the system's service.
+// The ava side, skipping where redis-server is missing, is in redis-test.ts.
 
-import test, { type TestFn } from 'ava';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { freePort } from './servers.js';
 
 /** Where Debian's redis-server package puts the server. */
-const REDIS_SERVER = '/usr/bin/redis-server';
-const MISSING = 'redis-server is not installed, so the Redis store tests cannot run. Install it with: sudo apt-get install redis-server';
+export const REDIS_SERVER = '/usr/bin/redis-server';
+/** What to say when it is not there. */
+export const REDIS_MISSING = 'redis-server is not installed, so the Redis store tests cannot run. Install it with: sudo apt-get install redis-server';
 
 /** Options of {@link startRedis}. */
 export interface RedisServerOptions {
@@ -51,28 +52,9 @@ export interface RedisServer {
   dispose(): Promise<void>;
 }
 
-/**
- * ava's `test` for a file of Redis tests. Where redis-server is missing it says so loudly and
- * skips every test of the file (ava then runs none of its hooks either); on CI (CI=true) it
- * never skips, and {@link startRedis} fails with how to install it.
- */
-export function redisTest(): TestFn {
-  if (existsSync(REDIS_SERVER) || process.env.CI === 'true') return test;
-  console.warn(`\n${'!'.repeat(100)}\n!!! SKIPPED: ${MISSING}\n${'!'.repeat(100)}\n`);
-  const note = (title: string) => `${title} (skipped: redis-server is not installed)`;
-  // Only what the Redis test files use: test(), test.serial(), and hooks (which ava does not run
-  // when every test of a file is skipped).
-  const skipping = Object.assign((title: string) => test.skip(note(title), () => {}), {
-    serial: (title: string) => test.serial.skip(note(title), () => {}),
-    before: test.before,
-    after: test.after,
-  });
-  return skipping as unknown as TestFn;
-}
-
 /** Starts redis-server; resolves once it accepts connections. */
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
-  if (!existsSync(REDIS_SERVER)) throw new Error(MISSING);
+  if (!existsSync(REDIS_SERVER)) throw new Error(REDIS_MISSING);
   const dir = mkdtempSync(join(tmpdir(), 'cgi-shim-redis-'));
   const port = await freePort();
   const socketPath = join(dir, 'redis.sock');

@@ -2,12 +2,13 @@
 // configuration and one line of the user's (CGI_SESSION_STORE), serving the same built
 // counter.cgi. A visitor's requests split across both count exactly; Redis stopped mid-run gives
 // 503s and no corrupt session; with append-only persistence a restart loses nothing committed.
-import type { ExecutionContext } from 'ava';
+import ava, { type ExecutionContext } from 'ava';
 import { RedisClient } from '../../src/session/redis/client.js';
 import { parseRecord } from '../../src/session/record.js';
 import { exclusively } from '../helpers/exclusive.js';
 import { fetchOnce } from '../helpers/http-client.js';
-import { redisTest, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { redisTest } from '../helpers/redis-test.js';
 import { isInstalled, PACKAGES, startApache, startLighttpd, type RunningServer } from '../helpers/servers.js';
 
 const test = redisTest();
@@ -18,7 +19,7 @@ if (missing.length > 0 && process.env.CI !== 'true') {
   const install = `sudo apt-get install ${missing.map((kind) => PACKAGES[kind]).join(' ')}`;
   console.warn(`\n${'!'.repeat(100)}\n!!! SKIPPED: two web servers sharing one Redis need ${missing.join(' and ')}: ${install}\n${'!'.repeat(100)}\n`);
 }
-const serversTest = missing.length > 0 && process.env.CI !== 'true' ? test.skip : test.serial;
+const serversTest = missing.length > 0 && process.env.CI !== 'true' ? ava.serial.skip : test.serial;
 
 let redis: RedisServer;
 let client: RedisClient;

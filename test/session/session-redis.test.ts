@@ -4,7 +4,8 @@ import { readdir } from 'node:fs/promises';
 import { openSession, type Session, type SessionOptions } from '../../src/index.js';
 import { RedisClient } from '../../src/session/redis/client.js';
 import { cookieValue } from '../helpers/cgi.js';
-import { redisTest, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { redisTest } from '../helpers/redis-test.js';
 import { runHandler } from '../helpers/run-handler.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

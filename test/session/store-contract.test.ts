@@ -10,7 +10,8 @@ import { createSessionId } from '../../src/session/id.js';
 import { RedisClient } from '../../src/session/redis/client.js';
 import { RedisSessionStore } from '../../src/session/redis/store.js';
 import type { SessionStore } from '../../src/session/store.js';
-import { redisTest, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { redisTest } from '../helpers/redis-test.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** What a test may set on the store it gets. */

@@ -6,7 +6,8 @@ import { RENEW_SCRIPT, UNLOCK_SCRIPT } from '../../../src/session/redis/lock.js'
 import { WRITE_SCRIPT } from '../../../src/session/redis/store.js';
 import { parseRedisUrl } from '../../../src/session/redis/url.js';
 import { freePort } from '../../helpers/servers.js';
-import { redisTest, startRedis, type RedisServer } from '../../helpers/redis-server.js';
+import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
+import { redisTest } from '../../helpers/redis-test.js';
 
 const test = redisTest();
 

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createSessionId } from '../../../src/session/id.js';
 import { RedisClient } from '../../../src/session/redis/client.js';
-import { redisTest, startRedis, type RedisServer } from '../../helpers/redis-server.js';
+import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
+import { redisTest } from '../../helpers/redis-test.js';
 
 const test = redisTest();
 const holdLock = fileURLToPath(new URL('../../fixtures/redis/hold-lock.ts', import.meta.url));

@@ -5,7 +5,8 @@ import { CgiError } from '../../../src/base/errors.js';
 import { createSessionId } from '../../../src/session/id.js';
 import { RedisSessionStore, redisClientFromEnv, type RedisStoreOptions } from '../../../src/session/redis/store.js';
 import type { SessionRecord } from '../../../src/session/store.js';
-import { redisTest, startRedis, type RedisServer } from '../../helpers/redis-server.js';
+import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
+import { redisTest } from '../../helpers/redis-test.js';
 
 const test = redisTest();
 
