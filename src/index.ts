@@ -20,7 +20,7 @@ export type { ByteSink, ByteSource } from './base/sync-io.js';
 export { hashPassword, verifyPassword } from './secrets/passwords.js';
 export { createSessionId, isSessionId } from './session/id.js';
 export type { Session, SessionOptions } from './session/session.js';
-export type { SessionStore, SessionRecord, SessionData, SessionLock, SessionListing, StoreLockOptions } from './session/store.js';
+export type { SessionStore, SessionRecord, SessionData, SessionLock, SessionListing, StoreLockOptions, ScanOptions, ScanResult } from './session/store.js';
 export type { Signer, SignerOptions } from './secrets/signing.js';
 
 /**

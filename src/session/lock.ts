@@ -1,8 +1,8 @@
 // Session locks: proper-lockfile's atomic `mkdir <file>.lock`, kept fresh while held, taken over
 // once stale (a crashed holder, or a date in the future), and tried with jittered backoff for a
 // bounded time (./lock-timing.ts) so a busy session answers 503 long before the web server's CGI
-// timeout gives up on us. Everything the
-// project knows about proper-lockfile is here (and, for bundling, in src/build/bundle.ts).
+// timeout gives up on us. Everything the project knows about proper-lockfile is here (and, for
+// bundling, in src/build/bundle.ts).
 
 import { lstatSync, mkdirSync, realpathSync, rmdirSync, statSync, utimesSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
