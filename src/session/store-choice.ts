@@ -5,27 +5,15 @@
 // keeping them in Redis never evaluates proper-lockfile.
 
 import { resolveDataDir } from '../base/data-dir.js';
-import type { LockTiming } from './lock-timing.js';
+import type { SessionOptions } from './options.js';
 import type { SessionStore } from './store.js';
 
-/** What the chosen store is made from. */
-export interface StoreChoice extends LockTiming {
+/** What the chosen store is made from: the script's session options, and the environment. */
+export interface StoreChoice extends Pick<SessionOptions, 'dir' | 'maxDataBytes' | 'durable' | 'idleTimeoutSeconds' |
+  'absoluteTimeoutSeconds' | 'now' | 'log' | 'staleMs' | 'updateMs' | 'waitMs'> {
   /** The environment: `CGI_SESSION_STORE` (a Redis address; unset or empty: files),
    * `CGI_SESSION_STORE_CA`, and `CGI_SESSION_DIR` when `dir` is not given. */
   env: Readonly<Record<string, string | undefined>>;
-  /** The sessions folder of the file store. @default see `resolveDataDir` */
-  dir?: string;
-  /** Largest session data in bytes of JSON. @default 65536 */
-  maxDataBytes?: number;
-  /** The file store's `durable`. @default true */
-  durable?: boolean;
-  /** The sessions' timeouts, which the Redis store turns into key expiry. @default 1800 and 28800 */
-  idleTimeoutSeconds?: number;
-  absoluteTimeoutSeconds?: number;
-  /** The clock, ms since the epoch. @default Date.now */
-  now?: () => number;
-  /** Where diagnostics go, one line each. @default stderr */
-  log?: (line: string) => void;
 }
 
 /** Makes the store `choice.env` names. A bad Redis address or CA file throws ConfigError

@@ -13,6 +13,7 @@ import type { SessionStore } from '../../src/session/store.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { redisTest } from '../helpers/redis-test.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { rejection } from '../helpers/rejection.js';
 
 /** What a test may set on the store it gets. */
 interface StoreSettings {
@@ -120,15 +121,6 @@ const redisKind: StoreKind = {
 /** A record made now: the Redis store drops (or never writes) an expired one. */
 const record = (data: Record<string, unknown>) => ({ createdAt: Date.now(), touchedAt: Date.now(), data });
 
-async function rejection(promise: Promise<unknown>): Promise<CgiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as CgiError;
-  }
-  throw new Error('expected a rejection');
-}
-
 for (const kind of [fileKind, redisKind]) {
   const { name } = kind;
   /** A test with a fresh store, closed afterwards. */
@@ -197,7 +189,7 @@ for (const kind of [fileKind, redisKind]) {
     const id = await createSessionId();
     await store.write(id, record({ small: 1 }));
     const before = await raw(id);
-    const error = await rejection(store.write(id, record({ big: 'x'.repeat(200) })));
+    const error = await rejection<CgiError>(store.write(id, record({ big: 'x'.repeat(200) })));
     t.true(error instanceof CgiError);
     t.is(error.code, 'ESESSIONTOOLARGE');
     t.regex(error.message, /over the limit of 100 \(option maxDataBytes\)/);
@@ -237,10 +229,10 @@ for (const kind of [fileKind, redisKind]) {
   storeTest('a lock held elsewhere rejects ESESSIONLOCKED once waitMs is spent, at once with waitMs 0', async (t, { store }) => {
     const id = await createSessionId();
     const held = await store.lock(id);
-    const error = await rejection(store.lock(id, { waitMs: 300 }));
+    const error = await rejection<CgiError>(store.lock(id, { waitMs: 300 }));
     t.true(error instanceof CgiError);
     t.is(error.code, 'ESESSIONLOCKED');
-    t.is((await rejection(store.lock(id, { waitMs: 0 }))).code, 'ESESSIONLOCKED');
+    t.is((await rejection<CgiError>(store.lock(id, { waitMs: 0 }))).code, 'ESESSIONLOCKED');
     await held.release();
   });
 
@@ -250,7 +242,7 @@ for (const kind of [fileKind, redisKind]) {
     const before = await raw(id);
     const lock = await store.lock(id);
     await stealLock(id);
-    const error = await rejection(store.write(id, record({ n: 2 }), lock));
+    const error = await rejection<CgiError>(store.write(id, record({ n: 2 }), lock));
     t.is(error.code, 'ESESSIONLOCKLOST');
     t.is(await raw(id), before);
     await lock.release(); // Must not remove the other process's lock.
@@ -262,12 +254,12 @@ for (const kind of [fileKind, redisKind]) {
     const lock = await store.lock(id);
     await t.notThrowsAsync(lock.assertHeld());
     await stealLock(id);
-    t.is((await rejection(lock.assertHeld())).code, 'ESESSIONLOCKLOST');
+    t.is((await rejection<CgiError>(lock.assertHeld())).code, 'ESESSIONLOCKLOST');
     await lock.release();
     const again = await createSessionId();
     const released = await store.lock(again);
     await released.release();
-    t.is((await rejection(released.assertHeld())).code, 'ESESSIONLOCKLOST');
+    t.is((await rejection<CgiError>(released.assertHeld())).code, 'ESESSIONLOCKLOST');
   });
 
   storeTest('a lock left by a dead process is taken once stale', async (t, { store, plantDeadLock }) => {

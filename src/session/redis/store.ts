@@ -7,16 +7,18 @@ import { readFileSync } from 'node:fs';
 import { CgiError, ConfigError, errorCode, errorMessage } from '../../base/errors.js';
 import { writeAll } from '../../base/sync-io.js';
 import { isSessionId } from '../id.js';
-import { resolveLockTiming, type LockTiming, type ResolvedLockTiming } from '../lock-timing.js';
-import { SESSION_DEFAULTS } from '../options.js';
+import { resolveLockTiming, type ResolvedLockTiming } from '../lock-timing.js';
+import { SESSION_DEFAULTS, type SessionOptions } from '../options.js';
 import { parseRecord, RECORD_OVERHEAD_BYTES, resolveMaxDataBytes, serializeRecord } from '../record.js';
 import type { SessionListing, SessionLock, SessionRecord, SessionStore, StoreLockOptions } from '../store.js';
 import { RedisClient, type RedisClientOptions, type RedisScript } from './client.js';
 import { acquireRedisLock, lockLost, RedisLock, storeError } from './lock.js';
 import { parseRedisUrl } from './url.js';
 
-/** Options of {@link RedisSessionStore}. */
-export interface RedisStoreOptions extends LockTiming {
+/** Options of {@link RedisSessionStore}. Give the sessions' own timeouts: they become the keys'
+ * expiry. */
+export interface RedisStoreOptions extends Pick<SessionOptions, 'maxDataBytes' | 'idleTimeoutSeconds' | 'absoluteTimeoutSeconds' |
+  'now' | 'log' | 'staleMs' | 'updateMs' | 'waitMs'> {
   /** The server: an address such as `redis://user:pass@host:6379/0`, `rediss://…` or a unix
    * socket path (see `parseRedisUrl`), client options (for a TLS `ca`, say), or a client to
    * share with other stores. Required. */
@@ -24,17 +26,6 @@ export interface RedisStoreOptions extends LockTiming {
   /** Put before every key, so several applications can share one database. The keys are
    * `<prefix>sess:<id>` and `<prefix>lock:<id>`. @default 'cgi-shim:' */
   prefix?: string;
-  /** Largest session data, in bytes of JSON; a bigger save fails with `ESESSIONTOOLARGE`. @default 65536 */
-  maxDataBytes?: number;
-  /** Seconds without a save after which the server drops a session (its key's PX). Give the
-   * sessions' own idle timeout. @default 1800 */
-  idleTimeoutSeconds?: number;
-  /** Seconds after `createdAt` after which the server drops a session. @default 28800 */
-  absoluteTimeoutSeconds?: number;
-  /** The clock, ms since the epoch, for the expiry of saves. @default Date.now */
-  now?: () => number;
-  /** Where diagnostics go (one line each). @default stderr */
-  log?: (line: string) => void;
 }
 
 /** Writes the record (ARGV[2]) with PX ARGV[3] — or deletes it when that is not positive: the

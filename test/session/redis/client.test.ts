@@ -8,6 +8,7 @@ import { parseRedisUrl } from '../../../src/session/redis/url.js';
 import { freePort } from '../../helpers/servers.js';
 import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
 import { redisTest } from '../../helpers/redis-test.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const test = redisTest();
 
@@ -22,15 +23,6 @@ test.after.always(async () => {
   await plain?.dispose();
 });
 
-async function rejection(promise: Promise<unknown>): Promise<RedisError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as RedisError;
-  }
-  throw new Error('expected a rejection');
-}
-
 test('the scripts carry the SHA1 of their source', (t) => {
   for (const script of [UNLOCK_SCRIPT, RENEW_SCRIPT, WRITE_SCRIPT]) {
     t.is(script.sha1, createHash('sha1').update(script.source).digest('hex'));
@@ -44,7 +36,7 @@ test('RedisClient.command pipelines commands issued together and answers each in
     client.command(['INCR', 'cgi-shim:n1']), client.command(['GET', 'cgi-shim:absent']),
   ]);
   t.deepEqual(replies, ['OK', 'é', 1, null]);
-  const error = await rejection(client.command(['NOSUCHCOMMAND']));
+  const error = await rejection<RedisError>(client.command(['NOSUCHCOMMAND']));
   t.is(error.code, 'ERR');
   t.true(error.isReply);
   t.is(await client.command(['PING']), 'PONG'); // An error reply does not break the connection.
@@ -64,14 +56,14 @@ test.serial('RedisClient.evalScript falls back to EVAL when the server does not 
 test('RedisClient.command authenticates an ACL user with user and password', async (t) => {
   const client = new RedisClient({ port: plain.port, username: 'alice', password: 'alice-secret' });
   t.is(await client.command(['ACL', 'WHOAMI']), 'alice');
-  const denied = await rejection(client.command(['SET', 'elsewhere:x', '1']));
+  const denied = await rejection<RedisError>(client.command(['SET', 'elsewhere:x', '1']));
   t.is(denied.code, 'NOPERM');
   await client.close();
 });
 
 test('RedisClient: a wrong password rejects every queued command with WRONGPASS, as a handshake error', async (t) => {
   const client = new RedisClient({ port: plain.port, username: 'alice', password: 'wrong' });
-  const [a, b] = await Promise.all([rejection(client.command(['PING'])), rejection(client.command(['PING']))]);
+  const [a, b] = await Promise.all([rejection<RedisError>(client.command(['PING'])), rejection<RedisError>(client.command(['PING']))]);
   t.is(a.code, 'WRONGPASS');
   t.true(a.isHandshake);
   t.is(b.code, 'WRONGPASS');
@@ -85,9 +77,9 @@ test('RedisClient.command authenticates with a password only (requirepass) and s
   t.deepEqual(await client.command(['CLIENT', 'INFO']).then((info) => /db=(\d+)/.exec(String(info))?.[1]), '5');
   const other = new RedisClient({ port: server.port, password: 'only-a-password' });
   t.is(await other.command(['GET', 'in-five']), null); // Database 0.
-  const noAuth = await rejection(new RedisClient({ port: server.port }).command(['GET', 'x']));
+  const noAuth = await rejection<RedisError>(new RedisClient({ port: server.port }).command(['GET', 'x']));
   t.is(noAuth.code, 'NOAUTH');
-  const badDb = await rejection(new RedisClient({ port: server.port, password: 'only-a-password', db: 99 }).command(['PING']));
+  const badDb = await rejection<RedisError>(new RedisClient({ port: server.port, password: 'only-a-password', db: 99 }).command(['PING']));
   t.true(badDb.isHandshake);
   await Promise.all([client.close(), other.close()]);
 });
@@ -95,7 +87,7 @@ test('RedisClient.command authenticates with a password only (requirepass) and s
 test('RedisClient.command connects through a unix socket', async (t) => {
   const client = new RedisClient(parseRedisUrl(`unix://${plain.socketPath}?db=1`));
   t.is(await client.command(['PING']), 'PONG');
-  const missing = await rejection(new RedisClient({ path: `${plain.socketPath}.missing` }).command(['PING']));
+  const missing = await rejection<RedisError>(new RedisClient({ path: `${plain.socketPath}.missing` }).command(['PING']));
   t.is(missing.code, 'ENOENT');
   await client.close();
 });
@@ -107,7 +99,7 @@ test('RedisClient: a server that stops answering fails each command within comma
   t.is(await client.command(['PING']), 'PONG');
   server.pause();
   // ETIMEDOUT is the client's own timer: without it both would wait for as long as the pause.
-  const errors = await Promise.all([rejection(client.command(['PING'])), rejection(client.command(['GET', 'x']))]);
+  const errors = await Promise.all([rejection<RedisError>(client.command(['PING'])), rejection<RedisError>(client.command(['GET', 'x']))]);
   t.deepEqual(errors.map((e) => e.code), ['ETIMEDOUT', 'ETIMEDOUT']);
   server.resume();
   t.is(await client.command(['PING']), 'PONG'); // A new connection.
@@ -121,9 +113,9 @@ test('RedisClient: a killed server fails commands at once; a restarted one is us
   await client.command(['SET', 'k', 'v']);
   await server.kill();
   // The system's answers, not the client's ETIMEDOUT: no waiting for a timer.
-  const error = await rejection(client.command(['GET', 'k']));
+  const error = await rejection<RedisError>(client.command(['GET', 'k']));
   t.true(['ECONNREFUSED', 'ECONNCLOSED', 'ECONNRESET', 'EPIPE'].includes(error.code), error.code);
-  t.is((await rejection(client.command(['GET', 'k']))).code, 'ECONNREFUSED');
+  t.is((await rejection<RedisError>(client.command(['GET', 'k']))).code, 'ECONNREFUSED');
   await server.start();
   t.is(await client.command(['GET', 'k']), null); // No persistence: an empty server.
   await client.close();
@@ -133,7 +125,7 @@ test('RedisClient: a reply that is not RESP ends the connection with EPROTOCOL',
   const server = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => server.close());
-  const error = await rejection(new RedisClient({ port: (server.address() as { port: number }).port }).command(['PING']));
+  const error = await rejection<RedisError>(new RedisClient({ port: (server.address() as { port: number }).port }).command(['PING']));
   t.is(error.code, 'EPROTOCOL');
 });
 
@@ -155,9 +147,9 @@ test('RedisClient: rediss:// connects with TLS, verifying the server against the
     t.is(await client.command(['PING']), 'PONG', host);
     await client.close();
   }
-  const untrusted = await rejection(new RedisClient({ port: server.port, tls: { ca: readFileSync(`${server.dir}/other-ca.pem`) } }).command(['PING']));
+  const untrusted = await rejection<RedisError>(new RedisClient({ port: server.port, tls: { ca: readFileSync(`${server.dir}/other-ca.pem`) } }).command(['PING']));
   t.regex(untrusted.code, /CERT|SIGNATURE/);
-  const systemCas = await rejection(new RedisClient({ port: server.port, tls: true }).command(['PING']));
+  const systemCas = await rejection<RedisError>(new RedisClient({ port: server.port, tls: true }).command(['PING']));
   t.regex(systemCas.code, /CERT|SIGNATURE/);
 });
 
@@ -165,7 +157,7 @@ test('RedisClient: connecting gives up after connectTimeoutMs (a TLS handshake n
   const silent = await silentServer();
   t.teardown(() => silent.close());
   const client = new RedisClient({ port: (silent.address() as { port: number }).port, tls: true, connectTimeoutMs: 300 });
-  const error = await rejection(client.command(['PING']));
+  const error = await rejection<RedisError>(client.command(['PING']));
   t.is(error.code, 'ETIMEDOUT');
   t.regex(error.message, /no connection/);
 });

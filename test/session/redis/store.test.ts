@@ -7,6 +7,7 @@ import { RedisSessionStore, redisClientFromEnv, type RedisStoreOptions } from '.
 import type { SessionRecord } from '../../../src/session/store.js';
 import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
 import { redisTest } from '../../helpers/redis-test.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const test = redisTest();
 
@@ -27,15 +28,6 @@ function storeOf(options: Partial<RedisStoreOptions> = {}, db = 0): RedisSession
 
 function record(data: Record<string, unknown>, now = Date.now()): SessionRecord {
   return { createdAt: now, touchedAt: now, data };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CgiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as CgiError;
-  }
-  throw new Error('expected a rejection');
 }
 
 test('RedisSessionStore.list finds every session of its prefix by SCAN, over several pages, once each', async (t) => {
@@ -137,12 +129,12 @@ test('RedisSessionStore works for the ACL user of SECURITY.md; a wrong password 
   await store.delete(id);
   t.is(await store.read(id), undefined);
   const wrong = storeOf({ server: `redis://cgi:nope-not-it@127.0.0.1:${server.port}/0` });
-  const error = await rejection(wrong.read(id));
+  const error = await rejection<CgiError>(wrong.read(id));
   t.true(error instanceof ConfigError);
   t.is(error.code, 'ESESSIONCONFIG'); // A 500: waiting will not fix a wrong password.
   t.false(error.message.includes('nope-not-it'));
   const elsewhere = storeOf({ server: `redis://cgi:cgi-secret@127.0.0.1:${server.port}/0`, prefix: 'other-app:' });
-  t.is((await rejection(elsewhere.read(id))).code, 'ESESSIONCONFIG'); // NOPERM: the ACL will not change by itself.
+  t.is((await rejection<CgiError>(elsewhere.read(id))).code, 'ESESSIONCONFIG'); // NOPERM: the ACL will not change by itself.
   await Promise.all([store.close(), wrong.close(), elsewhere.close()]);
 });
 
@@ -156,12 +148,12 @@ test('RedisSessionStore: a server that hangs or dies rejects ESESSIONSTORE; once
   await store.write(id, record({ n: 1 }));
   const lock = await store.lock(id);
   own.pause(); // Connected, but nothing is answered: a hung server.
-  let error = await rejection(store.write(id, record({ n: 2 }), lock));
+  let error = await rejection<CgiError>(store.write(id, record({ n: 2 }), lock));
   t.is(error.code, 'ESESSIONSTORE');
   t.regex(error.message, /no reply from redis:\/\/127\.0\.0\.1:\d+ within 300 ms/);
   await own.kill();
   for (const call of [store.read(id), store.lock(id), store.list(), store.delete(id), store.isLocked(id)]) {
-    error = await rejection(call);
+    error = await rejection<CgiError>(call);
     t.is(error.code, 'ESESSIONSTORE');
   }
   await t.notThrowsAsync(lock.release()); // Never rejects, even with the server gone.
@@ -203,6 +195,6 @@ test('RedisSessionStore reaches a rediss:// server through CGI_SESSION_STORE_CA'
   await store.write(id, record({ secure: true }));
   t.is((await store.read(id))!.data.secure, true);
   const untrusted = new RedisSessionStore({ server: `rediss://localhost:${tls.port}/0` }); // The system's CAs.
-  t.is((await rejection(untrusted.read(id))).code, 'ESESSIONCONFIG');
+  t.is((await rejection<CgiError>(untrusted.read(id))).code, 'ESESSIONCONFIG');
   await store.close();
 });
