@@ -1,24 +1,38 @@
 // Start-up: whole-process wall time and peak memory of built scripts run as a server runs them,
-// beside the floor (a plain Node script printing the same response, same shebang) and `node -e 0`;
-// and the size of every built script.
+// beside the floor (a plain Node script printing the same response, same shebang) and `node -e 0`,
+// and counter.cgi again with its sessions in a redis-server started here; and the size of every
+// built script.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { REDIS_SERVER, startRedis } from '../test/helpers/redis-server.js';
 import { cgiEnv, cookieFromOutput, fixed, peakMemoryKiB, timeProcesses } from './lib.js';
 
 const SCRIPTS = ['hello', 'counter', 'questionnaire'];
 const FLOOR = 'plain Node script (floor)';
+/** The name of the Redis candidate in the table, for the goal. */
+export const COUNTER_REDIS = 'counter.cgi, sessions in Redis';
 
 /** Runs the start-up and size sections; resolves with Markdown, ratios to the floor and the
  * largest extra peak memory of a script over the floor. */
 export async function benchStartup({ distDir, runs }) {
   const work = mkdtempSync(join(tmpdir(), 'cgi-shim-bench-startup-'));
+  // The same built counter.cgi with CGI_SESSION_STORE: TCP to 127.0.0.1, no persistence.
+  const redis = existsSync(REDIS_SERVER) ? await startRedis() : undefined;
   try {
     const env = cgiEnv(join(work, 'sessions'));
     const scripts = SCRIPTS.filter((name) => existsSync(join(distDir, `${name}.cgi`)))
       .map((name) => ({ name: `${name}.cgi`, file: join(distDir, `${name}.cgi`), env: withSessionCookie(join(distDir, `${name}.cgi`), env) }));
+    if (redis !== undefined) {
+      // A copy: each copy keeps its own code cache, as a server keeping its sessions in Redis would.
+      const file = join(work, 'redis', 'counter.cgi');
+      mkdirSync(dirname(file));
+      copyFileSync(join(distDir, 'counter.cgi'), file);
+      copyFileSync(join(distDir, 'package.json'), join(work, 'redis', 'package.json'));
+      scripts.push({ name: COUNTER_REDIS, file, env: withSessionCookie(file, { ...env, CGI_SESSION_STORE: redis.url }) });
+    }
     const node = shebangOf(join(distDir, 'hello.cgi'));
     const floor = { name: FLOOR, file: writeFloorScript(work, join(distDir, 'hello.cgi'), node, env), env };
     const bare = { name: 'node -e 0', file: node, args: ['-e', '0'], env };
@@ -40,7 +54,10 @@ export async function benchStartup({ distDir, runs }) {
 Each run is one process started as a web server starts it (its CGI environment, empty stdin),
 timed from spawn to exit; the candidates take turns, so drift of the machine's load hits all alike.
 Session scripts run with the cookie of a live session (a return visit: lock, read, write a
-temporary file, fsync it, rename it, fsync the folder, unlock: the default durable save). Built scripts run with their code
+temporary file, fsync it, rename it, fsync the folder, unlock: the default durable save). "${COUNTER_REDIS}" is the same
+counter.cgi with \`CGI_SESSION_STORE\` naming a redis-server on 127.0.0.1 (TCP, no persistence)
+started by the bench (a copy of the file, with its own code cache): connect, lock, read, write,
+unlock, five round trips.${redis === undefined ? ' **Not measured: redis-server is not installed.**' : ''} Built scripts run with their code
 cache warm, as on a server after its first few requests (src/build/code-cache.ts). The floor prints the same bytes as hello.cgi with the same shebang in
 the fastest way plain Node has: \`require('node:fs').writeSync(1, …)\` (process.stdout would load
 the stream machinery). Peak memory is the maximum resident set (GNU time), median of 5 runs.
@@ -57,6 +74,7 @@ ${sizes.join('\n')}
 `;
     return { markdown, ratio: (name) => times.get(name) / floorMs, worstExtraMiB: Math.max(...extras) };
   } finally {
+    await redis?.dispose();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -12,6 +12,7 @@ const SPEC = {
 
 Removes expired sessions (and temporary files or locks left by crashed scripts) from the
 sessions folder. Run it from cron, e.g. every 10 minutes. Locked sessions are never removed.
+Sessions kept in Redis expire by themselves: then it says so and does nothing.
 On a terminal, it shows its progress on stderr.
 
 ${SESSION_OPTIONS_HELP}`,
@@ -27,11 +28,17 @@ export async function main(args: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const settings = sessionSettings(parsed.values, process.env);
   if (typeof settings === 'string') return usageError(SPEC.name, settings);
+  const { store, where, close } = await storeFor(settings);
+  if (store.expiresSessions === true) {
+    await close();
+    process.stdout.write(`nothing to do: sessions in ${where} expire by themselves (Redis key expiry)\n`);
+    return 0;
+  }
   const progress = process.stderr.isTTY ? new ProgressLine() : undefined;
-  const result = await sweepSessions(storeFor(settings), { ...settings, now: Date.now(), onProgress: progress?.update });
+  const result = await sweepSessions(store, { ...settings, now: Date.now(), onProgress: progress?.update });
   progress?.clear();
   process.stdout.write(`examined ${result.examined}, removed ${result.removed} expired, ` +
-    `skipped ${result.locked} locked, removed ${result.leftovers} leftovers (${settings.dir})\n`);
+    `skipped ${result.locked} locked, removed ${result.leftovers} leftovers (${where})\n`);
   return 0;
 }
 

@@ -12,9 +12,9 @@ import { checkDataDir, dataDirFailure, octal, prepareDataDir, processUid } from 
 import { CgiError, errorCode, errorMessage } from '../base/errors.js';
 import { writeAll } from '../base/sync-io.js';
 import { isSessionId } from './id.js';
-import {
-  acquireLock, isLocked, LOCK_SUFFIX, removeStaleLock, resolveLockTiming, type LockTiming, type ResolvedLockTiming,
-} from './lock.js';
+import { acquireLock, isLocked, LOCK_SUFFIX, removeStaleLock } from './lock.js';
+import { resolveLockTiming, type LockTiming, type ResolvedLockTiming } from './lock-timing.js';
+import { parseRecord, RECORD_OVERHEAD_BYTES, resolveMaxDataBytes, serializeRecord } from './record.js';
 import type { ScanOptions, ScanResult, SessionListing, SessionLock, SessionRecord, SessionStore, StoreLockOptions } from './store.js';
 
 /** Options of {@link FileSessionStore}. */
@@ -38,10 +38,6 @@ export interface FileStoreOptions extends LockTiming {
   durable?: boolean;
 }
 
-const FORMAT_VERSION = 1;
-const DEFAULT_MAX_DATA_BYTES = 64 * 1024;
-/** Room for the record's own fields around the data. */
-const RECORD_OVERHEAD_BYTES = 256;
 const SESSION_SUFFIX = '.json';
 const SESSION_FILE_CHARS = 43 + SESSION_SUFFIX.length;
 const TEMP_FILE = /^\.[A-Za-z0-9_-]{43}\.[0-9a-f]{12}\.tmp$/;
@@ -68,10 +64,8 @@ export class FileSessionStore implements SessionStore {
 
   constructor(options: FileStoreOptions) {
     if (typeof options?.dir !== 'string' || options.dir === '') throw new TypeError(`option dir is invalid: ${String(options?.dir)}`);
-    const maxDataBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
-    if (!Number.isInteger(maxDataBytes) || maxDataBytes < 1) throw new TypeError(`option maxDataBytes is invalid: ${maxDataBytes}`);
     this.dir = options.dir;
-    this.maxDataBytes = maxDataBytes;
+    this.maxDataBytes = resolveMaxDataBytes(options.maxDataBytes);
     this.timing = resolveLockTiming(options);
     if (options.durable !== undefined && typeof options.durable !== 'boolean') throw new TypeError(`option durable is invalid: ${String(options.durable)}`);
     this.durable = options.durable ?? true;
@@ -115,7 +109,7 @@ export class FileSessionStore implements SessionStore {
 
   async write(id: string, record: SessionRecord, lock?: SessionLock): Promise<void> {
     const file = this.fileOf(id);
-    const text = this.#serialize(record);
+    const text = serializeRecord(record, this.maxDataBytes);
     this.#ensureDir();
     const temp = join(this.dir, `.${id}.${tempSuffix()}.tmp`);
     try {
@@ -229,16 +223,6 @@ export class FileSessionStore implements SessionStore {
     return removed;
   }
 
-  #serialize(record: SessionRecord): string {
-    const data = JSON.stringify(record.data);
-    const dataBytes = Buffer.byteLength(data);
-    if (dataBytes > this.maxDataBytes) {
-      throw new CgiError('ESESSIONTOOLARGE',
-        `session data is ${dataBytes} bytes of JSON, over the limit of ${this.maxDataBytes} (option maxDataBytes); nothing was saved`);
-    }
-    return `{"v":${FORMAT_VERSION},"createdAt":${Math.trunc(record.createdAt)},"touchedAt":${Math.trunc(record.touchedAt)},"data":${data}}\n`;
-  }
-
   /** Makes (0700) and checks the folder once per process, before anything is written. */
   #ensureDir(): void {
     if (this.#dirReady) return;
@@ -266,23 +250,6 @@ export class FileSessionStore implements SessionStore {
     this.#log(`cgi-shim: ignoring session file ${file}: ${why}; treated as no session`);
     return undefined;
   }
-}
-
-/** Parses a session file; undefined for anything that is not exactly a record of ours. */
-export function parseRecord(text: string): SessionRecord | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text); // Only JSON: reading a session never runs code.
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const { v, createdAt, touchedAt, data } = value as Record<string, unknown>;
-  if (v !== FORMAT_VERSION || !Number.isFinite(createdAt) || !Number.isFinite(touchedAt)) return undefined;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
-  // A prototype-less copy: a key such as "__proto__" stays a plain key.
-  const clean: Record<string, unknown> = Object.assign(Object.create(null), data);
-  return { createdAt: createdAt as number, touchedAt: touchedAt as number, data: clean };
 }
 
 /** 12 hex digits that keep concurrent writers' temporary files apart. They need not be secret:

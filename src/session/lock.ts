@@ -1,7 +1,8 @@
 // Session locks: proper-lockfile's atomic `mkdir <file>.lock`, kept fresh while held, taken over
-// once stale (a crashed holder, or a date in the future), and tried with jittered backoff for a bounded time so a busy
-// session answers 503 long before the web server's CGI timeout gives up on us. Everything the
-// project knows about proper-lockfile is here (and, for bundling, in src/build/bundle.ts).
+// once stale (a crashed holder, or a date in the future), and tried with jittered backoff for a
+// bounded time (./lock-timing.ts) so a busy session answers 503 long before the web server's CGI
+// timeout gives up on us. Everything the project knows about proper-lockfile is here (and, for
+// bundling, in src/build/bundle.ts).
 
 import { lstatSync, mkdirSync, realpathSync, rmdirSync, statSync, utimesSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
@@ -9,49 +10,11 @@ import { lockSync } from 'proper-lockfile';
 import { dataDirFailure } from '../base/data-dir.js';
 import { CgiError, errorCode, errorMessage } from '../base/errors.js';
 import { withLazyTimers } from './lazy-timers.js';
+import { lockRetries, type ResolvedLockTiming } from './lock-timing.js';
 import type { SessionLock } from './store.js';
-
-/** Timing of session locks. Every process locking a store must use the same `staleMs`/`updateMs`
- * (proper-lockfile's rule): pass the same options everywhere, or keep the defaults. */
-export interface LockTiming {
-  /** A lock not refreshed for this long belongs to a dead process and is taken over.
-   * proper-lockfile raises anything under 2000 to 2000. @default 10000 */
-  staleMs?: number;
-  /** How often a holder refreshes its lock; at most staleMs / 2. @default staleMs / 2 */
-  updateMs?: number;
-  /** Total time to keep trying for a busy lock before answering 503. Apache's default CGI
-   * `Timeout` is 60 s and lighttpd's 360 s read timeout is longer; 8 s leaves the request time
-   * to finish well inside both. @default 8000 */
-  waitMs?: number;
-}
-
-/** The timing with defaults filled in. */
-export type ResolvedLockTiming = Required<LockTiming>;
 
 /** The lock of `<file>` is the directory `<file>` + this. */
 export const LOCK_SUFFIX = '.lock';
-
-/** The defaults of {@link LockTiming}, for help texts; `updateMs` is half of `staleMs`. */
-export const LOCK_DEFAULTS = { staleMs: 10_000, waitMs: 8000 } as const;
-
-const MIN_STALE_MS = 2000;
-const FIRST_BACKOFF_MS = 5;
-const MAX_BACKOFF_MS = 200;
-
-/** Fills in and checks lock timing; a bad value is a TypeError naming the option. */
-export function resolveLockTiming(timing: LockTiming = {}): ResolvedLockTiming {
-  const staleMs = timing.staleMs ?? LOCK_DEFAULTS.staleMs;
-  if (!Number.isFinite(staleMs) || staleMs < MIN_STALE_MS) {
-    throw new TypeError(`option staleMs is invalid: ${staleMs} (at least ${MIN_STALE_MS})`);
-  }
-  const updateMs = timing.updateMs ?? staleMs / 2;
-  if (!Number.isFinite(updateMs) || updateMs < 1000 || updateMs > staleMs / 2) {
-    throw new TypeError(`option updateMs is invalid: ${updateMs} (between 1000 and staleMs / 2)`);
-  }
-  const waitMs = timing.waitMs ?? LOCK_DEFAULTS.waitMs;
-  if (!Number.isFinite(waitMs) || waitMs < 0) throw new TypeError(`option waitMs is invalid: ${waitMs}`);
-  return { staleMs, updateMs, waitMs };
-}
 
 /**
  * Locks `file` (which need not exist) through the directory `<file>.lock`. Retries with jittered
@@ -61,9 +24,8 @@ export function resolveLockTiming(timing: LockTiming = {}): ResolvedLockTiming {
  * store's write then refuses to commit.
  */
 export async function acquireLock(file: string, timing: ResolvedLockTiming, log: (line: string) => void): Promise<SessionLock> {
-  const deadline = Date.now() + timing.waitMs;
+  const retry = lockRetries(timing.waitMs);
   const held = new HeldLock(file, timing.staleMs, log);
-  let backoffMs = FIRST_BACKOFF_MS;
   for (;;) {
     try {
       // proper-lockfile's synchronous API: an attempt is a few system calls, and run
@@ -82,13 +44,9 @@ export async function acquireLock(file: string, timing: ResolvedLockTiming, log:
     } catch (error) {
       // EACCES and the like: the deployment's to fix (500); a full disk passes (503).
       if (errorCode(error) !== 'ELOCKED') throw dataDirFailure(`cannot lock ${file} in ${dirname(file)}`, error);
-      const left = deadline - Date.now();
-      if (left <= 0) {
+      if (!(await retry())) {
         throw new CgiError('ESESSIONLOCKED', `session lock ${file}.lock still held after ${timing.waitMs} ms`, { cause: error });
       }
-      // Full jitter: a crowd of waiters spreads out instead of retrying in step.
-      await sleep(Math.min(left, Math.random() * backoffMs + 1));
-      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
     }
   }
 }
@@ -239,8 +197,4 @@ function datedLongAgo(info: Stats): Stats {
 
 function lost(file: string, why: string): CgiError {
   return new CgiError('ESESSIONLOCKLOST', `session lock ${file}.lock is no longer held (${why}); nothing was written`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

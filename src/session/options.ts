@@ -1,12 +1,11 @@
 // Session options: what a script may set, with defaults, resolved once per request into the
 // complete settings the session glue works from.
 
-import { resolveDataDir } from '../base/data-dir.js';
 import { writeAll } from '../base/sync-io.js';
 import type { CgiRequest } from '../core/request.js';
-import { FileSessionStore } from './file-store.js';
 import type { Timeouts } from './gc.js';
-import { resolveLockTiming, type LockTiming } from './lock.js';
+import { resolveLockTiming, type LockTiming } from './lock-timing.js';
+import { openStore } from './store-choice.js';
 import type { SessionStore } from './store.js';
 
 /** Options of `openSession`. Give the same options in every script sharing sessions. */
@@ -17,9 +16,11 @@ export interface SessionOptions extends LockTiming {
    * idle timer is not renewed, and a missing session is not created. @default true
    */
   lock?: boolean;
-  /** The sessions folder. @default CGI_SESSION_DIR, else see `resolveDataDir` */
+  /** The sessions folder of the file store. @default CGI_SESSION_DIR, else see `resolveDataDir` */
   dir?: string;
-  /** Where sessions are kept. @default a FileSessionStore in `dir` */
+  /** Where sessions are kept. @default the Redis server named by CGI_SESSION_STORE
+   * (`redis://[user:password@]host:port/db`, `rediss://…`, or a unix socket path), else files
+   * in `dir` */
   store?: SessionStore;
   /** The cookie's name; over HTTPS it gets the `__Host-` prefix (or `__Secure-` when `cookiePath`
    * is not `/`). @default 'sid' */
@@ -41,7 +42,7 @@ export interface SessionOptions extends LockTiming {
   gcProbability?: number;
   /** Most sessions one such sweep examines. @default 20 */
   gcMaxSessions?: number;
-  /** Largest session data in bytes of JSON (file store). @default 65536 */
+  /** Largest session data in bytes of JSON. @default 65536 */
   maxDataBytes?: number;
   /** Flush every save to the disk, so it survives a power cut (file store; see
    * `FileStoreOptions.durable` for what is kept without it and what it saves). @default true */
@@ -80,8 +81,9 @@ export const SESSION_DEFAULTS = {
   gcMaxSessions: 20,
 } as const;
 
-/** Resolves `options` for `request`; a bad value throws a TypeError naming the option. */
-export function resolveSettings(request: CgiRequest, options: SessionOptions): Settings {
+/** Resolves `options` for `request`, the store included; a bad value throws a TypeError naming
+ * the option. */
+export async function resolveSettings(request: CgiRequest, options: SessionOptions): Promise<Settings> {
   const timing = resolveLockTiming(options);
   const seconds = (name: keyof SessionOptions, fallback: number): number => {
     const value = options[name] ?? fallback;
@@ -96,11 +98,18 @@ export function resolveSettings(request: CgiRequest, options: SessionOptions): S
   const gcProbability = options.gcProbability ?? (request.env.FCGI_ROLE === undefined ? SESSION_DEFAULTS.gcProbability : 0);
   if (!(gcProbability >= 0 && gcProbability <= 1)) throw new TypeError(`option gcProbability is invalid: ${gcProbability}`);
   const log = options.log ?? ((line: string) => writeAll(2, `${line}\n`));
-  const store = options.store ?? new FileSessionStore({
-    log,
-    dir: options.dir ?? resolveDataDir(request.env, process.argv[1]), // The running script's file.
+  const idleMs = seconds('idleTimeoutSeconds', SESSION_DEFAULTS.idleTimeoutSeconds);
+  const absoluteMs = seconds('absoluteTimeoutSeconds', SESSION_DEFAULTS.absoluteTimeoutSeconds);
+  const now = options.now ?? Date.now;
+  const store = options.store ?? await openStore({
+    env: request.env,
+    dir: options.dir,
     maxDataBytes: options.maxDataBytes,
     durable: options.durable,
+    idleTimeoutSeconds: idleMs / 1000,
+    absoluteTimeoutSeconds: absoluteMs / 1000,
+    now,
+    log,
     ...timing,
   });
   return {
@@ -110,13 +119,13 @@ export function resolveSettings(request: CgiRequest, options: SessionOptions): S
     cookiePath,
     secure: request.https,
     sameSite: options.sameSite ?? SESSION_DEFAULTS.sameSite,
-    idleMs: seconds('idleTimeoutSeconds', SESSION_DEFAULTS.idleTimeoutSeconds),
-    absoluteMs: seconds('absoluteTimeoutSeconds', SESSION_DEFAULTS.absoluteTimeoutSeconds),
+    idleMs,
+    absoluteMs,
     touchAfterMs: seconds('touchAfterSeconds', SESSION_DEFAULTS.touchAfterSeconds),
     gcProbability,
     gcMaxSessions: options.gcMaxSessions ?? SESSION_DEFAULTS.gcMaxSessions,
     staleMs: timing.staleMs,
-    now: options.now ?? Date.now,
+    now,
     log,
   };
 }

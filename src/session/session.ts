@@ -33,13 +33,17 @@ export async function beginSession(request: CgiRequest, response: CgiResponse, o
   // lock this very request holds, until the 503.
   const opened = OPENED.get(response);
   if (opened !== undefined) return opened;
-  const settings = resolveSettings(request, options);
+  const opening = openNewSession(request, response, options);
+  OPENED.set(response, opening);
+  return opening;
+}
+
+async function openNewSession(request: CgiRequest, response: CgiResponse, options: SessionOptions): Promise<Session> {
+  const settings = await resolveSettings(request, options);
   response.setHeader('Cache-Control', 'no-store'); // A page showing session data is private.
   const claimed = request.cookies[settings.cookieName];
   const session = new Session(settings, response, claimed !== undefined);
-  const loading = loadSession(session, isSessionId(claimed) ? claimed : undefined).then(() => session);
-  OPENED.set(response, loading);
-  await loading;
+  await loadSession(session, isSessionId(claimed) ? claimed : undefined);
   response.onFinish((ok) => finishSession(session, ok));
   return session;
 }
@@ -250,7 +254,8 @@ export class Session {
 
   async #maybeSweep(): Promise<void> {
     const { store, gcProbability, gcMaxSessions, now } = this.#settings;
-    if (gcProbability <= 0 || (store.scan === undefined && store.list === undefined) || Math.random() >= gcProbability) return;
+    if (gcProbability <= 0 || store.expiresSessions === true || (store.scan === undefined && store.list === undefined)) return;
+    if (Math.random() >= gcProbability) return;
     try {
       await sweepSessions(store, { ...this.#settings, now: now(), maxSessions: gcMaxSessions });
     } catch (error) {

@@ -1,6 +1,6 @@
-// The contract between sessions and where they are kept. The file store implements it; a later
-// store (say, one shared by several web servers) implements the same methods and scripts do not
-// change. Only types live here, so importing this module costs nothing at run time.
+// The contract between sessions and where they are kept. The file store and the Redis store (one
+// shared by several web servers) implement it, and scripts do not change with the store. Only
+// types live here, so importing this module costs nothing at run time.
 
 /** Session data: a JSON object. Values must survive `JSON.stringify` / `JSON.parse`. */
 export type SessionData = Record<string, unknown>;
@@ -69,9 +69,20 @@ export interface ScanResult {
  * `isLocked` (the CLI shows it), `scan` (what GC uses when present: one pass over the store).
  * Not found is `undefined`, never an error; unreadable or foreign data counts as not found (and is
  * logged). Operational failures reject with a CgiError carrying a stable `code`:
- * `ESESSIONLOCKED` (lock not had in time), `ESESSIONLOCKLOST`, `ESESSIONTOOLARGE`, `ESESSIONSTORE`.
+ * - `ESESSIONLOCKED`: the lock was not had in time;
+ * - `ESESSIONLOCKLOST`: the lock was lost before the write could commit;
+ * - `ESESSIONTOOLARGE`: the data is over the store's size limit;
+ * - `ESESSIONSTORE`: the store failed in a way that may pass (a full disk, a server down or too
+ *   slow to answer): sessions answer 503 with `Retry-After`;
+ * - `ESESSIONCONFIG`, as a `ConfigError`: the store is misconfigured, which waiting will not
+ *   cure (a wrong password, user or database, a certificate that does not verify, a bad store
+ *   address): sessions answer 500, so clients and monitors are not told to come back for
+ *   something that never passes (the file store's folder problems are ConfigError `ESESSIONDIR`).
  */
 export interface SessionStore {
+  /** True when the store drops expired sessions by itself (Redis key expiry): then sweeps after
+   * requests and `cgi-shim gc` skip it, having nothing to do. @default false */
+  readonly expiresSessions?: boolean;
   /** The session stored under `id`, or undefined. Does not lock; callers that will write lock first. */
   read(id: string): Promise<SessionRecord | undefined>;
   /**

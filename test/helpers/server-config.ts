@@ -43,8 +43,10 @@ export interface ApacheSite {
 
 /** The main httpd configuration: loads the modules, then Includes the shipped file for `mode`
  * with the paths Defined first (its own Defines apply only to names not yet defined), or writes
- * the `site` given instead. */
-export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebianVirtualHost: boolean, mode: ApacheMode = 'cgi', site?: ApacheSite): string {
+ * the `site` given instead. `scriptEnv` is what a user sets server-wide for every script (e.g.
+ * CGI_SESSION_STORE). */
+export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebianVirtualHost: boolean, mode: ApacheMode = 'cgi', site?: ApacheSite,
+  scriptEnv: Record<string, string> = {}): string {
   const mpm = cgiModule === 'cgid' || mode !== 'cgi' ? 'mpm_event' : 'mpm_prefork';
   const modeModules = { cgi: [cgiModule], fcgid: ['fcgid'], 'proxy-fcgi': ['proxy', 'proxy_fcgi', 'macro'] }[mode];
   const modules = [mpm, 'authz_core', 'mime', 'alias', ...modeModules, 'env', 'setenvif', 'headers', 'dir', ...(site?.modules ?? [])];
@@ -75,6 +77,8 @@ export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebian
     `Define CGI_SHIM_SCRIPTS "${layout.scriptsDir}"`,
     `Define CGI_SHIM_SESSIONS "${layout.sessionsDir}"`,
     ...(mode === 'proxy-fcgi' ? [`Define CGI_SHIM_SOCKETS "${layout.socketsDir}"`] : []),
+    // What a user adds server-wide (or in a <VirtualHost>) for every script, e.g. CGI_SESSION_STORE.
+    ...Object.entries(scriptEnv).map(([name, value]) => `SetEnv ${name} "${value}"`),
   ];
   const include = [`Include "${join(ROOT, APACHE_FILES[mode])}"`];
   // The user's part: which scripts the daemons serve.
@@ -93,8 +97,9 @@ export function apacheConfig(layout: Layout, cgiModule: 'cgid' | 'cgi', inDebian
 export const APACHE_FILES: Readonly<Record<ApacheMode, string>> = { cgi: 'apache.conf', fcgid: 'apache-fcgid.conf', 'proxy-fcgi': 'apache-proxy-fcgi.conf' };
 
 /** The main lighttpd configuration: sets var.cgi_shim_* and includes lighttpd-cgi.conf, or
- * lighttpd-fastcgi.conf once per script. */
-export function lighttpdConfig(layout: Layout, fastcgi = false): string {
+ * lighttpd-fastcgi.conf once per script. `scriptEnv`: see {@link apacheConfig}. */
+export function lighttpdConfig(layout: Layout, fastcgi = false, scriptEnv: Record<string, string> = {}): string {
+  const env = Object.entries(scriptEnv).map(([name, value]) => `"${name}" => "${value}"`);
   const lines = [
     `# Written by test/helpers/server-config.ts: server-wide settings only; ${fastcgi ? 'lighttpd-fastcgi.conf' : 'lighttpd-cgi.conf'} does the rest.`,
     `server.document-root = "${layout.docRoot}"`,
@@ -109,6 +114,8 @@ export function lighttpdConfig(layout: Layout, fastcgi = false): string {
     `accesslog.filename = "${layout.logsDir}/access.log"`,
     `var.cgi_shim_scripts = "${layout.scriptsDir}"`,
     `var.cgi_shim_sessions = "${layout.sessionsDir}"`,
+    // Before the include, whose own setenv.add-environment adds to it.
+    ...(env.length > 0 ? [`setenv.add-environment = ( ${env.join(', ')} )`] : []),
   ];
   if (fastcgi) {
     lines.push(`var.cgi_shim_sockets = "${layout.socketsDir}"`);

@@ -43,6 +43,10 @@ export interface ServerOptions {
   extraScripts?: readonly string[];
   /** Environment variables for the server process (it passes some of them to scripts). */
   env?: Record<string, string>;
+  /** Variables the server gives every script, set in the main configuration beside our file as
+   * a user would (Apache `SetEnv`, lighttpd `setenv.add-environment`), e.g. CGI_SESSION_STORE.
+   * @default {} */
+  scriptEnv?: Record<string, string>;
   /** How long to wait for the server to accept connections, in ms. @default 15000 */
   startTimeoutMs?: number;
 }
@@ -137,7 +141,7 @@ export async function startApache(options: ApacheOptions = {}): Promise<RunningS
   const mode = options.mode ?? 'cgi';
   if (!isInstalled('apache', mode)) throw new Error(`Apache's ${mode} modules are not installed: sudo apt-get install ${packagesFor('apache', mode)}`);
   const name = { cgi: 'apache', fcgid: 'apache mod_fcgid', 'proxy-fcgi': 'apache mod_proxy_fcgi' }[mode];
-  const config = (layout: Layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false, mode, options.site) +
+  const config = (layout: Layout) => apacheConfig(layout, options.cgiModule ?? 'cgid', options.inDebianVirtualHost ?? false, mode, options.site, options.scriptEnv) +
     (options.extraConfig ?? []).map((line) => `${line}\n`).join('');
   return start('apache', name, options, config, mode === 'proxy-fcgi');
 }
@@ -145,7 +149,7 @@ export async function startApache(options: ApacheOptions = {}): Promise<RunningS
 /** Starts lighttpd with lighttpd-cgi.conf (or lighttpd-fastcgi.conf) included. See {@link startApache}. */
 export async function startLighttpd(options: LighttpdOptions = {}): Promise<RunningServer> {
   const fastcgi = options.fastcgi ?? false;
-  return start('lighttpd', fastcgi ? 'lighttpd mod_fastcgi' : 'lighttpd', options, (layout) => lighttpdConfig(layout, fastcgi), false);
+  return start('lighttpd', fastcgi ? 'lighttpd mod_fastcgi' : 'lighttpd', options, (layout) => lighttpdConfig(layout, fastcgi, options.scriptEnv), false);
 }
 
 /** Servers started by this process, killed on exit if a test could not stop them. */
@@ -261,7 +265,7 @@ function killGroup(child: ChildProcess): void {
 }
 
 /** A port the kernel had free a moment ago. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

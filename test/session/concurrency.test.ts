@@ -2,7 +2,7 @@
 import test from 'ava';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseRecord } from '../../src/session/file-store.js';
+import { parseRecord } from '../../src/session/record.js';
 import { runScript } from '../helpers/cgi.js';
 import { buildFixture } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/temp-dir.js';

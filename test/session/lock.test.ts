@@ -2,7 +2,8 @@ import test from 'ava';
 import { mkdir, readdir, rmdir, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CgiError } from '../../src/base/errors.js';
-import { acquireLock, isLocked, isStaleLock, removeStaleLock, resolveLockTiming } from '../../src/session/lock.js';
+import { acquireLock, isLocked, isStaleLock, removeStaleLock } from '../../src/session/lock.js';
+import { resolveLockTiming } from '../../src/session/lock-timing.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const quiet = () => {};
@@ -97,13 +98,6 @@ test('a compromised lock is marked, logged, and never throws from its timer', as
   t.regex(lines.join('\n'), /was lost/);
   await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError, message: /no longer held/ });
   await t.notThrowsAsync(lock.release());
-});
-
-test('resolveLockTiming rejects bad values with a TypeError naming the option', (t) => {
-  t.throws(() => resolveLockTiming({ staleMs: 1000 }), { instanceOf: TypeError, message: /option staleMs/ });
-  t.throws(() => resolveLockTiming({ staleMs: 4000, updateMs: 3000 }), { instanceOf: TypeError, message: /option updateMs/ });
-  t.throws(() => resolveLockTiming({ waitMs: -1 }), { instanceOf: TypeError, message: /option waitMs/ });
-  t.deepEqual(resolveLockTiming(), { staleMs: 10_000, updateMs: 5000, waitMs: 8000 });
 });
 
 test('acquireLock takes over a lock dated in the future, which no live holder could have dated so', async (t) => {

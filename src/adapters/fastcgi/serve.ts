@@ -96,7 +96,7 @@ async function answer(handler: Handler, request: ResponderRequest, settings: Rea
     // crash handler does, a 500.
     logFailure(log, env, error);
     failed = true;
-    stdout = errorResponse(error, options.debug ?? isDebug(env)).toBytes();
+    stdout = errorResponse(error, { debug: options.debug ?? isDebug(env), errorPage: options.errorPage }, log).toBytes();
   } finally {
     clearTimeout(timer);
     request.signal.removeEventListener('abort', cancel);
