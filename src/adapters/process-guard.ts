@@ -2,7 +2,8 @@
 // output goes to stderr (the web server's error log); and a failure outside the handler (a script
 // that throws as it loads, an error thrown from a timer) still answers with the safe 500 page and
 // a log line. Every built script starts guarded (src/build/script-prelude.ts, before the script's
-// own code); run() guards the process too, for a script run any other way.
+// own code); run() guards the process too, for a script run any other way. A FastCGI process
+// takes the uncaught errors over (releaseFailures).
 
 import { inspect } from 'node:util';
 import { writeAll } from '../base/sync-io.js';
@@ -15,6 +16,8 @@ export interface ProcessState {
   sent: boolean;
   /** The options given to run(), once it is called: they shape the 500 page too. */
   options: PipelineOptions;
+  /** The listener for uncaught errors this guard added (by whichever copy of this module). */
+  readonly onFailure: (error: unknown) => void;
 }
 
 const STATE = Symbol.for('node-cgi-shim.process');
@@ -24,12 +27,20 @@ export function guardProcess(): ProcessState {
   const holder = process as unknown as Record<symbol, ProcessState | undefined>;
   const existing = holder[STATE];
   if (existing !== undefined) return existing;
-  const state: ProcessState = { sent: false, options: {} };
+  const state: ProcessState = { sent: false, options: {}, onFailure: crash };
   holder[STATE] = state;
   routeConsoleToStderr();
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
   return state;
+}
+
+/** Leaves uncaught errors to a process that serves many requests (FastCGI), which must answer
+ * those in flight before it exits: the guard's listeners, made for one CGI request, go. */
+export function releaseFailures(): void {
+  const { onFailure } = guardProcess();
+  process.off('uncaughtException', onFailure);
+  process.off('unhandledRejection', onFailure);
 }
 
 /** Writes the response to stdout, unless one went out already. */

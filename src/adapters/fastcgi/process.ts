@@ -8,6 +8,7 @@
 import { errorMessage } from '../../base/errors.js';
 import { writeAll } from '../../base/sync-io.js';
 import { describeError, type Handler, type LogSink, type PipelineOptions } from '../../core/pipeline.js';
+import { releaseFailures } from '../process-guard.js';
 import { createFastCgiService, FASTCGI_DEFAULTS } from './serve.js';
 
 /** The process's own settings, from its environment. */
@@ -59,6 +60,7 @@ export async function runFastCgi(handler: Handler, options: PipelineOptions, fd:
     status = 1;
     stop();
   };
+  releaseFailures(); // The CGI guard's listeners would answer one request and exit at once.
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
   await stopped;
