@@ -3,12 +3,14 @@
 // built command-line tool) before Apache, and stopped after it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { ROOT } from './cgi.js';
 import type { Layout } from './server-config.js';
+import { tempDir } from './temp-dir.js';
 
 /** Running daemons. */
 export interface Daemons {
@@ -18,11 +20,29 @@ export interface Daemons {
   stop(): Promise<void>;
 }
 
+let cliBundle: Promise<string> | undefined;
+
+/** The command-line tool as one file (dist/lib needs node_modules beside it), made once. */
+function bundledCli(): Promise<string> {
+  return cliBundle ??= (async () => {
+    const dir = await tempDir('cgi-shim-cli-');
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const outfile = join(dir, 'cli.mjs');
+    await build({
+      entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+      logLevel: 'warning',
+      // Its CommonJS dependencies require Node's modules, which an ES module bundle must provide.
+      banner: { js: "import { createRequire as cgiShimRequire } from 'node:module'; const require = cgiShimRequire(import.meta.url);" },
+    });
+    return outfile;
+  })();
+}
+
 /** Starts a daemon for every script of the layout and waits until each socket accepts. */
 export async function startDaemons(layout: Layout, timeoutMs: number): Promise<Daemons> {
   // A copy the server's user can read (the checkout may be in a folder closed to it).
   const cli = join(layout.root, 'cli.mjs');
-  await copyFile(join(ROOT, 'dist', 'cli.mjs'), cli);
+  await copyFile(await bundledCli(), cli);
   const log = join(layout.logsDir, 'daemons.log');
   const logFd = openSync(log, 'a');
   const children: ChildProcess[] = [];
