@@ -2,15 +2,15 @@
 // Writes go to a temporary file in the same folder and are renamed over the old file, so a
 // process killed at any instant leaves the old session or the new one, never a torn file.
 
-// Synchronous file calls on purpose, as in ../base/sync-io.ts: a CGI process serves one request,
-// so blocking costs nothing, while loading node:fs/promises would cost every request more.
-import {
-  closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, opendirSync, readFileSync, renameSync, unlinkSync,
-} from 'node:fs';
+// A request's file calls block or not as the store is told (./file-calls.ts); the folder's
+// checks (once per store), scans and garbage collection, which run off a FastCGI process's
+// request path, stay synchronous.
+import { constants, lstatSync, opendirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkDataDir, dataDirFailure, octal, prepareDataDir, processUid } from '../base/data-dir.js';
 import { CgiError, errorCode, errorMessage } from '../base/errors.js';
 import { writeAll } from '../base/sync-io.js';
+import { BLOCKING_CALLS, THREAD_POOL_CALLS, type FileCalls } from './file-calls.js';
 import { isSessionId } from './id.js';
 import { acquireLock, isLocked, LOCK_SUFFIX, removeStaleLock } from './lock.js';
 import { resolveLockTiming, type LockTiming, type ResolvedLockTiming } from './lock-timing.js';
@@ -36,6 +36,10 @@ export interface FileStoreOptions extends LockTiming {
    * @default true
    */
   durable?: boolean;
+  /** Make a request's file calls in the event loop's thread pool rather than blocking, so that a
+   * process serving many requests at once (FastCGI) goes on with the others meanwhile. A CGI
+   * process serves one request: blocking calls cost it less. @default false */
+  threadPool?: boolean;
 }
 
 const SESSION_SUFFIX = '.json';
@@ -58,7 +62,10 @@ export class FileSessionStore implements SessionStore {
   readonly timing: ResolvedLockTiming;
   /** Whether saves are flushed to the disk (option `durable`). */
   readonly durable: boolean;
+  /** Whether a request's file calls go to the thread pool (option `threadPool`). */
+  readonly threadPool: boolean;
   readonly #log: (line: string) => void;
+  readonly #fs: FileCalls;
   /** Whether the folder has been made (or found) and checked by this process. */
   #dirReady = false;
 
@@ -70,6 +77,9 @@ export class FileSessionStore implements SessionStore {
     if (options.durable !== undefined && typeof options.durable !== 'boolean') throw new TypeError(`option durable is invalid: ${String(options.durable)}`);
     this.durable = options.durable ?? true;
     this.#log = options.log ?? ((line) => writeAll(2, `${line}\n`));
+    if (options.threadPool !== undefined && typeof options.threadPool !== 'boolean') throw new TypeError(`option threadPool is invalid: ${String(options.threadPool)}`);
+    this.threadPool = options.threadPool ?? false;
+    this.#fs = this.threadPool ? THREAD_POOL_CALLS : BLOCKING_CALLS;
   }
 
   /** The file of session `id`. Throws a TypeError for anything not shaped like an ID. */
@@ -81,11 +91,12 @@ export class FileSessionStore implements SessionStore {
   async read(id: string): Promise<SessionRecord | undefined> {
     const file = this.fileOf(id);
     if (!this.#checkDir()) return undefined;
+    const fs = this.#fs;
     let text: string;
     try {
-      const fd = openSync(file, READ_FLAGS);
+      const fd = await fs.open(file, READ_FLAGS);
       try {
-        const info = fstatSync(fd);
+        const info = await fs.fstat(fd);
         if (!info.isFile()) return this.#foreign(file, 'not a regular file');
         // Only a file this user wrote, closed to others, is a session: a folder that was open
         // once may hold files planted by someone else.
@@ -93,9 +104,9 @@ export class FileSessionStore implements SessionStore {
         if (uid !== undefined && info.uid !== uid) return this.#foreign(file, `owned by uid ${info.uid}, not by uid ${uid}`);
         if ((info.mode & 0o077) !== 0) return this.#foreign(file, `mode ${octal(info.mode)} lets others read or write it`);
         if (info.size > this.maxDataBytes + RECORD_OVERHEAD_BYTES) return this.#foreign(file, `${info.size} bytes, over the limit`);
-        text = readFileSync(fd, 'utf8');
+        text = await fs.readText(fd);
       } finally {
-        closeSync(fd);
+        await fs.close(fd);
       }
     } catch (error) {
       const code = errorCode(error);
@@ -112,23 +123,20 @@ export class FileSessionStore implements SessionStore {
     const text = serializeRecord(record, this.maxDataBytes);
     this.#ensureDir();
     const temp = join(this.dir, `.${id}.${tempSuffix()}.tmp`);
+    const fs = this.#fs;
     try {
-      const fd = openSync(temp, CREATE_FLAGS, 0o600);
+      const fd = await fs.open(temp, CREATE_FLAGS, 0o600);
       try {
-        writeAll(fd, text); // writeSync, which the response needs anyway: one less fs function to compile.
-        if (this.durable) fsyncSync(fd); // The bytes are on disk before the name points at them.
+        await fs.writeText(fd, text);
+        if (this.durable) await fs.fsync(fd); // The bytes are on disk before the name points at them.
       } finally {
-        closeSync(fd);
+        await fs.close(fd);
       }
       if (lock !== undefined) await lock.assertHeld();
-      renameSync(temp, file);
-      if (this.durable) this.#syncDir(); // The rename itself survives a power cut.
+      await fs.rename(temp, file);
+      if (this.durable) await this.#syncDir(); // The rename itself survives a power cut.
     } catch (error) {
-      try {
-        unlinkSync(temp);
-      } catch {
-        // Never created, or already renamed.
-      }
+      await fs.unlink(temp).catch(() => undefined); // Never created, or already renamed.
       if (error instanceof CgiError) throw error;
       throw storeError(`cannot save session file ${file}`, error);
     }
@@ -137,7 +145,7 @@ export class FileSessionStore implements SessionStore {
   async delete(id: string): Promise<void> {
     const file = this.fileOf(id);
     try {
-      unlinkSync(file);
+      await this.#fs.unlink(file);
     } catch (error) {
       if (errorCode(error) !== 'ENOENT') throw storeError(`cannot delete ${file}`, error);
     }
@@ -147,7 +155,7 @@ export class FileSessionStore implements SessionStore {
     const file = this.fileOf(id);
     this.#ensureDir();
     const timing = options.waitMs === undefined ? this.timing : { ...this.timing, waitMs: options.waitMs };
-    return acquireLock(file, timing, this.#log);
+    return acquireLock(file, timing, this.#log, this.#fs.blocking);
   }
 
   async list(): Promise<SessionListing[]> {
@@ -237,12 +245,12 @@ export class FileSessionStore implements SessionStore {
     return this.#dirReady;
   }
 
-  #syncDir(): void {
-    const fd = openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  async #syncDir(): Promise<void> {
+    const fd = await this.#fs.open(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
     try {
-      fsyncSync(fd);
+      await this.#fs.fsync(fd);
     } finally {
-      closeSync(fd);
+      await this.#fs.close(fd);
     }
   }
 

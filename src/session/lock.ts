@@ -4,9 +4,11 @@
 // timeout gives up on us. Everything the project knows about proper-lockfile is here (and, for
 // bundling, in src/build/bundle.ts).
 
-import { lstatSync, mkdirSync, realpathSync, rmdirSync, statSync, utimesSync, type Stats } from 'node:fs';
+import {
+  lstatSync, mkdir, mkdirSync, realpath, realpathSync, rmdir, rmdirSync, stat, statSync, utimes, utimesSync, type Stats,
+} from 'node:fs';
 import { dirname } from 'node:path';
-import { lockSync } from 'proper-lockfile';
+import { lock as lockAsync, lockSync, type LockOptions } from 'proper-lockfile';
 import { dataDirFailure } from '../base/data-dir.js';
 import { CgiError, errorCode, errorMessage } from '../base/errors.js';
 import { withLazyTimers } from './lazy-timers.js';
@@ -22,24 +24,27 @@ export const LOCK_SUFFIX = '.lock';
  * Other failures (say, EACCES) reject with `ESESSIONSTORE` at once.
  * The returned lock never throws from a timer: losing it only marks it `compromised`, and the
  * store's write then refuses to commit.
+ * `blocking` chooses proper-lockfile's synchronous API, for a process that serves one request;
+ * otherwise its file calls go to the thread pool, so other requests go on meanwhile.
  */
-export async function acquireLock(file: string, timing: ResolvedLockTiming, log: (line: string) => void): Promise<SessionLock> {
+export async function acquireLock(file: string, timing: ResolvedLockTiming, log: (line: string) => void, blocking = true): Promise<SessionLock> {
   const retry = lockRetries(timing.waitMs);
-  const held = new HeldLock(file, timing.staleMs, log);
+  const held = new HeldLock(file, timing.staleMs, log, blocking);
+  const options: LockOptions = {
+    realpath: false, // The session file may not exist yet (a new or regenerated session).
+    stale: timing.staleMs,
+    update: timing.updateMs,
+    onCompromised: (error) => held.markCompromised(error),
+    fs: held.guardedFs,
+  };
   for (;;) {
     try {
-      // proper-lockfile's synchronous API: an attempt is a few system calls, and run
-      // synchronously they skip the callback, nextTick and promise hops of its asynchronous API,
-      // which measured slower (BENCHMARKS.md, start-up notes). Waiting between attempts stays
+      // The synchronous API: an attempt is a few system calls, and run synchronously they skip
+      // the callback, nextTick and promise hops of the asynchronous API, which measured slower
+      // in a CGI process (BENCHMARKS.md, start-up notes). Waiting between attempts stays
       // asynchronous, and the refresh timer is made only once the event loop turns.
-      const release = withLazyTimers(() => lockSync(file, {
-        realpath: false, // The session file may not exist yet (a new or regenerated session).
-        stale: timing.staleMs,
-        update: timing.updateMs,
-        onCompromised: (error) => held.markCompromised(error),
-        fs: held.guardedFs,
-      }));
-      held.start(release);
+      const release = blocking ? withLazyTimers(() => lockSync(file, options)) : await lockAsync(file, options);
+      await held.start(release);
       return held;
     } catch (error) {
       // EACCES and the like: the deployment's to fix (500); a full disk passes (503).
@@ -93,14 +98,14 @@ function lockInfo(file: string): Stats | undefined {
 class HeldLock implements SessionLock {
   #compromised = false;
   #released = false;
-  #release: (() => void) | undefined;
+  #release: (() => void | Promise<void>) | undefined;
   /** Whether this process made the lock directory (in this attempt or an earlier one). */
   #made = false;
   #ino = 0;
   #birthtimeMs = 0;
   readonly #lockDir: string;
 
-  constructor(readonly file: string, readonly staleMs: number, readonly log: (line: string) => void) {
+  constructor(readonly file: string, readonly staleMs: number, readonly log: (line: string) => void, readonly blocking: boolean) {
     this.#lockDir = file + LOCK_SUFFIX;
   }
 
@@ -109,9 +114,9 @@ class HeldLock implements SessionLock {
   }
 
   /**
-   * The file system proper-lockfile uses for this lock (its sync API calls the `…Sync` methods,
-   * also from its refresh timer). Not graceful-fs: its EMFILE queue is of no use to a process
-   * holding one lock. Two additions:
+   * The file system proper-lockfile uses for this lock: the `…Sync` methods for its synchronous
+   * API (also from its refresh timer, and to remove the lock at exit), the callback ones for its
+   * asynchronous API. Not graceful-fs: its EMFILE queue is of no use here. Two additions:
    * - The `stat` proper-lockfile makes of the directory it has just made (to learn the mtime
    *   precision) is kept as the lock's identity, which saves a stat of our own.
    * - Removing our lock directory first checks it is still ours: proper-lockfile removes it
@@ -122,24 +127,49 @@ class HeldLock implements SessionLock {
   readonly guardedFs = {
     mkdirSync: (path: string) => {
       mkdirSync(path);
-      if (path === this.#lockDir) this.#made = true;
+      this.#madeDir(path);
     },
-    statSync: (path: string) => {
-      const info = statSync(path);
-      if (path !== this.#lockDir) return info;
-      if (this.#made && this.#ino === 0) this.#remember(info);
-      // proper-lockfile counts only a lock older than `stale` as stale; one dated in the future
-      // would hold the session until that date. Shown to it as old, it is taken over.
-      if (!this.#made && isStaleLock(info.mtimeMs, this.staleMs)) return datedLongAgo(info);
-      return info;
-    },
+    statSync: (path: string) => this.#seen(path, statSync(path)),
     utimesSync: (path: string, atime: Date, mtime: Date) => utimesSync(path, atime, mtime),
     realpathSync: (path: string) => realpathSync(path),
     rmdirSync: (path: string) => {
-      if (path === this.#lockDir && this.#ino !== 0 && !this.#isOurs(statSync(path))) return;
-      rmdirSync(path);
+      if (this.#mayRemove(path, () => statSync(path))) rmdirSync(path);
+    },
+    mkdir: (path: string, done: (error: Error | null) => void) => mkdir(path, (error) => {
+      if (error === null) this.#madeDir(path);
+      done(error);
+    }),
+    stat: (path: string, done: (error: Error | null, info?: Stats) => void) =>
+      stat(path, (error, info) => (error === null ? done(null, this.#seen(path, info)) : done(error))),
+    utimes: (path: string, atime: Date, mtime: Date, done: (error: Error | null) => void) => utimes(path, atime, mtime, done),
+    realpath: (path: string, done: (error: Error | null, resolved?: string) => void) => realpath(path, done),
+    rmdir: (path: string, done: (error: Error | null) => void) => {
+      if (path !== this.#lockDir || this.#ino === 0) return rmdir(path, done);
+      stat(path, (error, info) => {
+        if (error !== null) return done(error);
+        if (!this.#isOurs(info)) return done(null);
+        rmdir(path, done);
+      });
     },
   };
+
+  #madeDir(path: string): void {
+    if (path === this.#lockDir) this.#made = true;
+  }
+
+  /** What proper-lockfile is shown of a stat of `path`. */
+  #seen(path: string, info: Stats): Stats {
+    if (path !== this.#lockDir) return info;
+    if (this.#made && this.#ino === 0) this.#remember(info);
+    // proper-lockfile counts only a lock older than `stale` as stale; one dated in the future
+    // would hold the session until that date. Shown to it as old, it is taken over.
+    if (!this.#made && isStaleLock(info.mtimeMs, this.staleMs)) return datedLongAgo(info);
+    return info;
+  }
+
+  #mayRemove(path: string, statNow: () => Stats): boolean {
+    return path !== this.#lockDir || this.#ino === 0 || this.#isOurs(statNow());
+  }
 
   #remember(info: Stats): void {
     this.#ino = info.ino;
@@ -150,9 +180,14 @@ class HeldLock implements SessionLock {
     return info.ino === this.#ino && info.birthtimeMs === this.#birthtimeMs;
   }
 
-  start(release: () => void): void {
+  async start(release: () => void | Promise<void>): Promise<void> {
     this.#release = release;
-    if (this.#ino === 0) this.#remember(statSync(this.#lockDir)); // Should proper-lockfile not have stat'ed it.
+    if (this.#ino === 0) this.#remember(await this.#stat()); // Should proper-lockfile not have stat'ed it.
+  }
+
+  async #stat(): Promise<Stats> {
+    if (this.blocking) return statSync(this.#lockDir);
+    return new Promise((resolve, reject) => stat(this.#lockDir, (error, info) => (error === null ? resolve(info) : reject(error))));
   }
 
   markCompromised(error: Error): void {
@@ -165,7 +200,7 @@ class HeldLock implements SessionLock {
     if (this.#compromised || this.#released) throw lost(this.file, this.#released ? 'it was released' : 'it was compromised');
     let info;
     try {
-      info = statSync(this.#lockDir);
+      info = await this.#stat();
     } catch (error) {
       throw lost(this.file, errorMessage(error));
     }
@@ -181,7 +216,7 @@ class HeldLock implements SessionLock {
     this.#released = true;
     if (this.#compromised || this.#release === undefined) return;
     try {
-      withLazyTimers(this.#release); // It clears the refresh timer.
+      await (this.blocking ? withLazyTimers(this.#release) : this.#release()); // It clears the refresh timer.
     } catch (error) {
       // ERELEASED/ENOTACQUIRED: already gone. Anything else leaves a lock that goes stale.
       const code = errorCode(error);

@@ -29,6 +29,8 @@ export async function openStore(choice: StoreChoice): Promise<SessionStore> {
   return new FileSessionStore({
     ...common,
     durable,
+    // The FastCGI adapter sets FCGI_ROLE: its process serves other requests while one waits on the disk.
+    threadPool: env.FCGI_ROLE !== undefined,
     dir: dir ?? resolveDataDir(env, process.argv[1]), // The running script's file.
   });
 }

@@ -144,10 +144,49 @@ test.serial('FileSessionStore with durable: false saves without fsync, still who
   t.deepEqual((await readdir(dir)).filter((name) => name.endsWith('.tmp')), []);
 });
 
-test('FileSessionStore refuses a durable option that is not a boolean', async (t) => {
+test.serial('FileSessionStore with threadPool fsyncs the new file, then the folder, through the thread pool', async (t) => {
+  const { store } = quietStore(join(await tempDir(), 'sessions'), { threadPool: true });
+  const id = await createSessionId();
+  const describe = (name: string, [fd]: unknown[]) => `${name} ${fstatSync(fd as number).isDirectory() ? 'folder' : 'file'}`;
+  t.deepEqual(await recordFsCalls(['fsync', 'fsyncSync'], () => store.write(id, record({ a: 1 })), describe), ['fsync file', 'fsync folder']);
+  t.deepEqual({ ...(await store.read(id))?.data }, { a: 1 });
+});
+
+/** The blocking node:fs calls a request's session work makes, as `<call> <path or fd>`. */
+const BLOCKING_FS: ReadonlyArray<keyof typeof import('node:fs')> = [
+  'openSync', 'fstatSync', 'statSync', 'lstatSync', 'readFileSync', 'writeFileSync', 'writeSync', 'fsyncSync', 'closeSync',
+  'renameSync', 'unlinkSync', 'mkdirSync', 'rmdirSync', 'utimesSync', 'realpathSync', 'readSync', 'chmodSync',
+];
+
+for (const threadPool of [false, true]) {
+  test.serial(`FileSessionStore${threadPool ? ' with threadPool' : ''}: a request's session work ${threadPool ? 'blocks only to check the folder' : 'blocks on the session file and its lock'}`, async (t) => {
+    const dir = join(await tempDir(), 'sessions');
+    const id = await createSessionId();
+    const visit = async () => {
+      // A store per request, as a script makes one; the folder exists after the first visit.
+      const store = new FileSessionStore({ dir, threadPool, log: () => {} });
+      const lock = await store.lock(id);
+      await store.read(id);
+      await store.write(id, record({ n: 1 }), lock);
+      await lock.release();
+    };
+    await visit();
+    const calls = await recordFsCalls(BLOCKING_FS, visit, (name, [target]) => `${name} ${String(target)}`);
+    const elsewhere = calls.filter((call) => !call.endsWith(` ${dir}`));
+    if (threadPool) {
+      t.deepEqual(elsewhere, [], 'the session file, its temporary file and its lock only through the thread pool');
+    } else {
+      t.true(elsewhere.some((call) => call.startsWith('renameSync ')), 'the recorder sees blocking calls');
+    }
+  });
+}
+
+test('FileSessionStore refuses durable and threadPool options that are not booleans', async (t) => {
   const dir = join(await tempDir(), 'sessions');
   // @ts-expect-error: the wrong type on purpose.
   t.throws(() => new FileSessionStore({ dir, durable: 'yes' }), { instanceOf: TypeError, message: /option durable/ });
+  // @ts-expect-error: the wrong type on purpose.
+  t.throws(() => new FileSessionStore({ dir, threadPool: 1 }), { instanceOf: TypeError, message: /option threadPool/ });
 });
 
 test('FileSessionStore.read counts a session file others may read or write as no session, and says so', async (t) => {

@@ -8,119 +8,135 @@ import { tempDir } from '../helpers/temp-dir.js';
 
 const quiet = () => {};
 
-test('acquireLock holds <file>.lock until released, for a file that does not exist', async (t) => {
-  const file = join(await tempDir(), 'x.json');
-  const lock = await acquireLock(file, resolveLockTiming(), quiet);
-  t.true((await stat(`${file}.lock`)).isDirectory());
-  await t.notThrowsAsync(lock.assertHeld());
-  await lock.release();
-  await t.throwsAsync(stat(`${file}.lock`), { code: 'ENOENT' });
-  await t.notThrowsAsync(lock.release()); // Idempotent.
-});
+// Each case runs with proper-lockfile's synchronous API (a CGI process) and its asynchronous one
+// (a FastCGI process, where file calls go to the thread pool).
+for (const blocking of [true, false]) {
+  const mode = blocking ? 'blocking' : 'thread pool';
 
-test('acquireLock gives up on a held lock with ESESSIONLOCKED once waitMs is spent', async (t) => {
-  const file = join(await tempDir(), 'x.json');
-  const first = await acquireLock(file, resolveLockTiming(), quiet);
-  try {
-    const error = await t.throwsAsync(acquireLock(file, resolveLockTiming({ waitMs: 200 }), quiet), { instanceOf: CgiError });
-    t.is((error as CgiError).code, 'ESESSIONLOCKED');
-  } finally {
-    await first.release();
-  }
-});
-
-test('acquireLock waits for a lock that is released within waitMs, and gets it only then', async (t) => {
-  const file = join(await tempDir(), 'x.json');
-  const first = await acquireLock(file, resolveLockTiming(), quiet);
-  const events: string[] = [];
-  const waiting = acquireLock(file, resolveLockTiming({ waitMs: 30_000 }), quiet).then((lock) => {
-    events.push('second acquired');
-    return lock;
-  });
-  // Let the second try (and retry) while the first holds the lock.
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  t.deepEqual(events, []);
-  events.push('first released');
-  await first.release();
-  const second = await waiting;
-  t.deepEqual(events, ['first released', 'second acquired']);
-  await t.notThrowsAsync(second.assertHeld());
-  await second.release();
-});
-
-test('acquireLock takes over a stale lock left by a dead process', async (t) => {
-  const file = join(await tempDir(), 'x.json');
-  await mkdir(`${file}.lock`);
-  const past = new Date(Date.now() - 60_000);
-  await utimes(`${file}.lock`, past, past);
-  const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000, waitMs: 0 }), quiet);
-  await t.notThrowsAsync(lock.assertHeld());
-  await lock.release();
-});
-
-test('a held lock is kept fresh, so it is never taken over as stale while its holder lives', async (t) => {
-  const file = join(await tempDir(), 'x.json');
-  const timing = resolveLockTiming({ staleMs: 2000, updateMs: 1000, waitMs: 0 });
-  const lock = await acquireLock(file, timing, quiet);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 2600)); // Past staleMs: only refreshes keep it.
-    const error = await t.throwsAsync(acquireLock(file, timing, quiet), { instanceOf: CgiError });
-    t.is((error as CgiError).code, 'ESESSIONLOCKED');
-    t.false(lock.compromised);
+  test(`${mode}: acquireLock holds <file>.lock until released, for a file that does not exist`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    const lock = await acquireLock(file, resolveLockTiming(), quiet, blocking);
+    t.true((await stat(`${file}.lock`)).isDirectory());
     await t.notThrowsAsync(lock.assertHeld());
-  } finally {
     await lock.release();
-  }
-});
+    await t.throwsAsync(stat(`${file}.lock`), { code: 'ENOENT' });
+    await t.notThrowsAsync(lock.release()); // Idempotent.
+  });
 
-test('assertHeld fails with ESESSIONLOCKLOST when the lock directory was replaced', async (t) => {
-  const file = join(await tempDir(), 'x.json');
-  const lines: string[] = [];
-  const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000 }), (line) => lines.push(line));
-  // Another process decided our lock was stale and made its own.
-  await rmdir(`${file}.lock`);
-  await mkdir(`${file}.lock`);
-  const error = await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError });
-  t.is((error as CgiError).code, 'ESESSIONLOCKLOST');
-  await lock.release();
-  // Releasing ours must not remove theirs.
-  t.true((await stat(`${file}.lock`)).isDirectory());
-  await rmdir(`${file}.lock`);
-});
+  test(`${mode}: of two requests in one process that lock one session at once, one gets it and the other waits`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    const attempts = await Promise.allSettled([0, 1].map(() => acquireLock(file, resolveLockTiming({ waitMs: 0 }), quiet, blocking)));
+    const held = attempts.flatMap((attempt) => (attempt.status === 'fulfilled' ? [attempt.value] : []));
+    t.is(held.length, 1);
+    const refused = attempts.find((attempt) => attempt.status === 'rejected') as PromiseRejectedResult;
+    t.is((refused.reason as CgiError).code, 'ESESSIONLOCKED');
+    await held[0]!.release();
+  });
 
-test('a compromised lock is marked, logged, and never throws from its timer', async (t) => {
-  const file = join(await tempDir(), 'x.json');
-  const lines: string[] = [];
-  const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000, updateMs: 1000 }), (line) => lines.push(line));
-  await rmdir(`${file}.lock`); // proper-lockfile notices at its next refresh (1 s).
-  for (let i = 0; i < 40 && !lock.compromised; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-  t.true(lock.compromised);
-  t.regex(lines.join('\n'), /was lost/);
-  await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError, message: /no longer held/ });
-  await t.notThrowsAsync(lock.release());
-});
+  test(`${mode}: acquireLock gives up on a held lock with ESESSIONLOCKED once waitMs is spent`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    const first = await acquireLock(file, resolveLockTiming(), quiet, blocking);
+    try {
+      const error = await t.throwsAsync(acquireLock(file, resolveLockTiming({ waitMs: 200 }), quiet, blocking), { instanceOf: CgiError });
+      t.is((error as CgiError).code, 'ESESSIONLOCKED');
+    } finally {
+      await first.release();
+    }
+  });
 
-test('acquireLock takes over a lock dated in the future, which no live holder could have dated so', async (t) => {
-  const file = join(await tempDir(), 'x.json');
-  await mkdir(`${file}.lock`);
-  const future = new Date(Date.now() + 24 * 3600_000); // A clock set back by a day since.
-  await utimes(`${file}.lock`, future, future);
-  t.false(isLocked(file, 10_000));
-  const lock = await acquireLock(file, resolveLockTiming({ waitMs: 0 }), quiet);
-  await t.notThrowsAsync(lock.assertHeld());
-  t.true((await stat(`${file}.lock`)).mtimeMs < future.getTime(), 'a lock of our own now');
-  await lock.release();
-});
+  test(`${mode}: acquireLock waits for a lock that is released within waitMs, and gets it only then`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    const first = await acquireLock(file, resolveLockTiming(), quiet, blocking);
+    const events: string[] = [];
+    const waiting = acquireLock(file, resolveLockTiming({ waitMs: 30_000 }), quiet, blocking).then((lock) => {
+      events.push('second acquired');
+      return lock;
+    });
+    // Let the second try (and retry) while the first holds the lock.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    t.deepEqual(events, []);
+    events.push('first released');
+    await first.release();
+    const second = await waiting;
+    t.deepEqual(events, ['first released', 'second acquired']);
+    await t.notThrowsAsync(second.assertHeld());
+    await second.release();
+  });
 
-test('a lock dated a little ahead (a holder whose clock runs ahead) is still held', async (t) => {
-  const file = join(await tempDir(), 'x.json');
-  await mkdir(`${file}.lock`);
-  const ahead = new Date(Date.now() + 3000);
-  await utimes(`${file}.lock`, ahead, ahead);
-  t.true(isLocked(file, 10_000));
-  const error = await t.throwsAsync(acquireLock(file, resolveLockTiming({ waitMs: 0 }), quiet), { instanceOf: CgiError });
-  t.is((error as CgiError).code, 'ESESSIONLOCKED');
-});
+  test(`${mode}: acquireLock takes over a stale lock left by a dead process`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    await mkdir(`${file}.lock`);
+    const past = new Date(Date.now() - 60_000);
+    await utimes(`${file}.lock`, past, past);
+    const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000, waitMs: 0 }), quiet, blocking);
+    await t.notThrowsAsync(lock.assertHeld());
+    await lock.release();
+  });
+
+  test(`${mode}: a held lock is kept fresh, so it is never taken over as stale while its holder lives`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    const timing = resolveLockTiming({ staleMs: 2000, updateMs: 1000, waitMs: 0 });
+    const lock = await acquireLock(file, timing, quiet, blocking);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2600)); // Past staleMs: only refreshes keep it.
+      const error = await t.throwsAsync(acquireLock(file, timing, quiet, blocking), { instanceOf: CgiError });
+      t.is((error as CgiError).code, 'ESESSIONLOCKED');
+      t.false(lock.compromised);
+      await t.notThrowsAsync(lock.assertHeld());
+    } finally {
+      await lock.release();
+    }
+  });
+
+  test(`${mode}: assertHeld fails with ESESSIONLOCKLOST when the lock directory was replaced`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    const lines: string[] = [];
+    const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000 }), (line) => lines.push(line), blocking);
+    // Another process decided our lock was stale and made its own.
+    await rmdir(`${file}.lock`);
+    await mkdir(`${file}.lock`);
+    const error = await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError });
+    t.is((error as CgiError).code, 'ESESSIONLOCKLOST');
+    await lock.release();
+    // Releasing ours must not remove theirs.
+    t.true((await stat(`${file}.lock`)).isDirectory());
+    await rmdir(`${file}.lock`);
+  });
+
+  test(`${mode}: a compromised lock is marked, logged, and never throws from its timer`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    const lines: string[] = [];
+    const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000, updateMs: 1000 }), (line) => lines.push(line), blocking);
+    await rmdir(`${file}.lock`); // proper-lockfile notices at its next refresh (1 s).
+    for (let i = 0; i < 40 && !lock.compromised; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    t.true(lock.compromised);
+    t.regex(lines.join('\n'), /was lost/);
+    await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError, message: /no longer held/ });
+    await t.notThrowsAsync(lock.release());
+  });
+
+  test(`${mode}: acquireLock takes over a lock dated in the future, which no live holder could have dated so`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    await mkdir(`${file}.lock`);
+    const future = new Date(Date.now() + 24 * 3600_000); // A clock set back by a day since.
+    await utimes(`${file}.lock`, future, future);
+    t.false(isLocked(file, 10_000));
+    const lock = await acquireLock(file, resolveLockTiming({ waitMs: 0 }), quiet, blocking);
+    await t.notThrowsAsync(lock.assertHeld());
+    t.true((await stat(`${file}.lock`)).mtimeMs < future.getTime(), 'a lock of our own now');
+    await lock.release();
+  });
+
+  test(`${mode}: a lock dated a little ahead (a holder whose clock runs ahead) is still held`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    await mkdir(`${file}.lock`);
+    const ahead = new Date(Date.now() + 3000);
+    await utimes(`${file}.lock`, ahead, ahead);
+    t.true(isLocked(file, 10_000));
+    const error = await t.throwsAsync(acquireLock(file, resolveLockTiming({ waitMs: 0 }), quiet, blocking), { instanceOf: CgiError });
+    t.is((error as CgiError).code, 'ESESSIONLOCKED');
+  });
+}
 
 test('isStaleLock: older than staleMs, or further ahead than staleMs', (t) => {
   t.false(isStaleLock(1000, 10_000, 1000));

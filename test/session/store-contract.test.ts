@@ -1,6 +1,7 @@
 // The store contract (src/session/store.ts) as one table of tests, run against both stores: the
-// file store, and the Redis store on a real redis-server. Each store's own file tests what only it
-// does (file-store.test.ts, lock.test.ts, redis/store.test.ts).
+// file store (blocking, and through the thread pool), and the Redis store on a real
+// redis-server. Each store's own file tests what only it does (file-store.test.ts, lock.test.ts,
+// redis/store.test.ts).
 import test, { type ExecutionContext, type TestFn } from 'ava';
 import { mkdir, readFile, rmdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -46,13 +47,14 @@ interface StoreKind {
   make(settings?: StoreSettings): Promise<Subject>;
 }
 
-const fileKind: StoreKind = {
-  name: 'FileSessionStore',
+/** The file store, blocking (as in a CGI process) or with its calls in the thread pool (FastCGI). */
+const fileKind = (threadPool: boolean): StoreKind => ({
+  name: threadPool ? 'FileSessionStore (thread pool)' : 'FileSessionStore',
   test,
   async make(settings = {}) {
     const dir = join(await tempDir(), 'sessions');
     const lines: string[] = [];
-    const store = new FileSessionStore({ dir, log: (line) => lines.push(line), ...settings });
+    const store = new FileSessionStore({ dir, log: (line) => lines.push(line), threadPool, ...settings });
     const file = (id: string) => join(dir, `${id}.json`);
     return {
       store,
@@ -81,7 +83,7 @@ const fileKind: StoreKind = {
       close: async () => {},
     };
   },
-};
+});
 
 /** One redis-server for every Redis case of this file, started by the first and stopped at the end. */
 let redis: Promise<RedisServer> | undefined;
@@ -121,7 +123,7 @@ const redisKind: StoreKind = {
 /** A record made now: the Redis store drops (or never writes) an expired one. */
 const record = (data: Record<string, unknown>) => ({ createdAt: Date.now(), touchedAt: Date.now(), data });
 
-for (const kind of [fileKind, redisKind]) {
+for (const kind of [fileKind(false), fileKind(true), redisKind]) {
   const { name } = kind;
   /** A test with a fresh store, closed afterwards. */
   const storeTest = (title: string, body: (t: ExecutionContext, subject: Subject) => Promise<void>, settings?: StoreSettings) =>
