@@ -152,15 +152,20 @@ beyond the noise.
 | counter.cgi, before first | 200 / 600 | −0.07 / −1.47 ms | −2.33 to 1.75 / −3.56 to 0.14 ms |
 | counter.cgi, after first | 200 / 600 | +1.10 / −2.80 ms | −0.67 to 3.28 / −4.90 to 0.18 ms |
 
-Sessions in a FastCGI process: the file store and its lock make synchronous filesystem calls
-(src/session/file-store.ts, lock.ts), so in one process each session request's mkdir, write,
-rename and rmdir hold up every other request. A CPU profile of counter.cgi (durable: false) over
-3,000 requests on 8 kept connections, on this machine while others' tests ran: 310 req/s; of the
-process's 10.4 s, 3.4 s in rename, 2.3 s in rmdir, 0.64 s in writes, 0.35 s in open, 0.21 s in
-mkdir: about 2 ms of blocking calls per request, against 0.1 ms of JavaScript. That, not the
-responder, is what keeps the counters below PHP-FPM's above (whose 5 processes each block only
-themselves); an asynchronous store is the remedy. Until then, more processes help (\`--workers\`,
-mod_fcgid's processes: counter.cgi under mod_fcgid above).
+Sessions in a FastCGI process: the file store and its lock made synchronous filesystem calls, so
+in one process each session request's mkdir, write, rename and rmdir held up every other request.
+A CPU profile of counter.cgi (durable: false) over 3,000 requests on 8 kept connections, on this
+machine while others' tests ran: 310 req/s; of the process's 10.4 s, 3.4 s in rename, 2.3 s in
+rmdir, 0.64 s in writes, 0.35 s in open, 0.21 s in mkdir: about 2 ms of blocking calls per
+request, against 0.1 ms of JavaScript. So under FastCGI the store's calls and proper-lockfile's
+now go to libuv's thread pool (src/session/file-calls.ts; the file store's \`threadPool\`, set for
+every FastCGI request), and only the sessions folder's check (an lstat) still blocks. counter.cgi
+as built (durable), one \`cgi-shim fastcgi\` worker on a Unix socket, 8 visitors each with its own
+cookie on a kept connection, 2,400 requests per run, 4 runs each, interleaved, load average 7–10:
+blocking calls 194, 215, 200, 230 req/s; thread pool 576, 467, 588, 527 req/s (2.5 ×), with no
+failed request. CGI keeps the blocking calls: \`npm run bench:compare\` of counter.cgi before and
+after, 200 paired runs in each order, after − before: +0.69 ms (95 % interval −1.36 to 2.37) and
+−0.90 ms (−4.90 to 2.02): no difference beyond the noise.
 
 Memory: V8 grows its young generation (to 16 MiB per semi-space) under the allocation rate of a
 busy FastCGI process, which shows as 25–30 MiB more resident memory in the first ~25,000 requests
