@@ -5,7 +5,7 @@
 import type { ExecutionContext } from 'ava';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CookieClient, fetchOnce } from '../helpers/http-client.js';
+import { CookieClient, fetchOnce, honouringRetryAfter } from '../helpers/http-client.js';
 import { elementText, readWire, shownCookie } from '../helpers/wire.js';
 
 /** What a flow needs of a running server. */
@@ -165,17 +165,7 @@ export const DEMO_FLOWS: DemoFlow[] = [
       // lock longer than its waitMs (8 s) and get the documented answer, 503 with Retry-After,
       // having written nothing. A client that honours it must still be counted exactly once.
       let retried = 0;
-      const visit = async (): Promise<Response> => {
-        for (let attempt = 1; ; attempt++) {
-          const response = await c.get('/cgi-bin/counter.cgi');
-          if (response.status !== 503 || attempt === 3) return response;
-          retried++;
-          await response.arrayBuffer();
-          const seconds = Number(response.headers.get('retry-after'));
-          t.true(seconds > 0 && seconds <= 60, `503 with Retry-After: ${response.headers.get('retry-after')}`);
-          await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-        }
-      };
+      const visit = () => honouringRetryAfter(t, () => c.get('/cgi-bin/counter.cgi'), () => retried++);
       const responses = await Promise.all(Array.from({ length: 100 }, visit));
       const counts = await Promise.all(responses.map(async (r) => Number(/id="count">(\d+)</.exec(await r.text())?.[1])));
       if (retried > 0) t.log(`${retried} of 100 requests answered 503 first and were retried after Retry-After`);

@@ -2,6 +2,7 @@
 // that stores every Set-Cookie and sends the cookies back. Redirects are not followed, so tests
 // see each step (status, Location, cookies) themselves.
 
+import type { ExecutionContext } from 'ava';
 import { request as httpRequest } from 'node:http';
 import { CookieJar } from 'tough-cookie';
 
@@ -101,4 +102,21 @@ function send(url: string, method: string, headers: Headers, body: string | Uint
     request.on('error', reject);
     request.end(body);
   });
+}
+
+/**
+ * Sends a request with `send` as a client honouring Retry-After does: a 503 (a session busy for
+ * longer than a request's waitMs, having written nothing) is sent again after the seconds it
+ * names, checked to be 1–60, up to 3 tries in all. `onRetry` is called for each retry.
+ */
+export async function honouringRetryAfter(t: ExecutionContext, send: () => Promise<Response>, onRetry: () => void): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await send();
+    if (response.status !== 503 || attempt === 3) return response;
+    onRetry();
+    await response.arrayBuffer();
+    const seconds = Number(response.headers.get('retry-after'));
+    t.true(seconds > 0 && seconds <= 60, `503 with Retry-After: ${response.headers.get('retry-after')}`);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  }
 }

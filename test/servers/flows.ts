@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunningServer } from '../helpers/servers.js';
-import { CookieClient, fetchOnce } from '../helpers/http-client.js';
+import { CookieClient, fetchOnce, honouringRetryAfter } from '../helpers/http-client.js';
 import { DEMO_FLOWS } from '../demos/flows.js';
 
 /** One walk through the site, run against each server. */
@@ -243,15 +243,7 @@ export const FASTCGI_FLOWS: ServerFlow[] = [
       // As in the demo flow of 100: a request may wait longer than its lock budget on a loaded
       // machine and get 503 with Retry-After, having written nothing; honoured, it counts once.
       let retried = 0;
-      const visit = async (): Promise<Response> => {
-        for (let attempt = 1; ; attempt++) {
-          const response = await client.get('/cgi-bin/counter.cgi');
-          if (response.status !== 503 || attempt === 3) return response;
-          retried++;
-          await response.arrayBuffer();
-          await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get('retry-after')) * 1000));
-        }
-      };
+      const visit = () => honouringRetryAfter(t, () => client.get('/cgi-bin/counter.cgi'), () => retried++);
       const responses = await Promise.all(Array.from({ length: 200 }, visit));
       const counts = await Promise.all(responses.map(async (r) => Number(/id="count">(\d+)</.exec(await r.text())?.[1])));
       if (retried > 0) t.log(`${retried} of 200 requests answered 503 first and were retried after Retry-After`);

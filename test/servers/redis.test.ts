@@ -6,7 +6,7 @@ import ava, { type ExecutionContext } from 'ava';
 import { RedisClient } from '../../src/session/redis/client.js';
 import { parseRecord } from '../../src/session/record.js';
 import { exclusively } from '../helpers/exclusive.js';
-import { fetchOnce } from '../helpers/http-client.js';
+import { fetchOnce, honouringRetryAfter } from '../helpers/http-client.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { redisTest } from '../helpers/redis-test.js';
 import { isInstalled, PACKAGES, startApache, startLighttpd, type RunningServer } from '../helpers/servers.js';
@@ -66,17 +66,7 @@ serversTest(`${PARALLEL} parallel requests on one cookie, split across Apache an
   // its waitMs and get the documented 503 with Retry-After, having written nothing; a client
   // that honours it must still be counted exactly once.
   let retried = 0;
-  const request = async (i: number): Promise<Response> => {
-    for (let attempt = 1; ; attempt++) {
-      const response = await visit(servers[i % 2]!, sid);
-      if (response.status !== 503 || attempt === 3) return response;
-      retried++;
-      await response.arrayBuffer();
-      const seconds = Number(response.headers.get('retry-after'));
-      t.true(seconds > 0 && seconds <= 60, `503 with Retry-After: ${response.headers.get('retry-after')}`);
-      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    }
-  };
+  const request = (i: number) => honouringRetryAfter(t, () => visit(servers[i % 2]!, sid), () => retried++);
   const responses = await exclusively(() => Promise.all(Array.from({ length: PARALLEL }, (_, i) => request(i))));
   const counts = await Promise.all(responses.map(async (response) => countIn(await response.text())));
   if (retried > 0) t.log(`${retried} of ${PARALLEL} requests answered 503 first and were retried after Retry-After`);

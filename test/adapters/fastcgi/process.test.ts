@@ -1,7 +1,7 @@
 // Built scripts run as FastCGI processes, as web servers and `cgi-shim fastcgi` start them:
 // telling FastCGI from CGI at start-up, recycling after a request limit, stopping on SIGTERM
 // under load, and an error outside any request. Nothing may be lost on the way.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -33,21 +33,8 @@ test('a built script with a connected socket as stdin and no GATEWAY_INTERFACE r
 });
 
 test('a built script serves FastCGI on the socket systemd passes (LISTEN_FDS)', async (t) => {
-  const dir = await tempDir('cgi-shim-fcgi-systemd-');
-  const path = join(dir, 's.sock');
-  // Bound, not listening, as cgi-shim fastcgi hands it over; this test process never accepts.
-  const handle = (net as unknown as { _createServerHandle(p: string, a: number, b: number): { fd: number; close(): void } })._createServerHandle(path, -1, -1);
-  const child = spawn('/bin/sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec ${join(DIST_CGI_BIN, 'hello.cgi')}`], { stdio: ['ignore', 'ignore', 'pipe', handle.fd] });
-  t.teardown(async () => {
-    child.kill('SIGKILL');
-    handle.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  let response: FcgiResponse | undefined;
-  while (response === undefined) {
-    response = await fastCgiRequest(path, { ...PARAMS, QUERY_STRING: 'name=systemd' }).catch(() => undefined);
-    if (response === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const { path } = await systemdStarts(t, join(DIST_CGI_BIN, 'hello.cgi'), 'pipe');
+  const response = await firstAnswer(path, { ...PARAMS, QUERY_STRING: 'name=systemd' });
   t.regex(response.cgi.text, /Hello, systemd!/);
 });
 
@@ -168,23 +155,36 @@ test('cgi-shim fastcgi serves on a TCP address too, and stops on SIGTERM with st
 });
 
 test('cgi-shim fastcgi hands the socket systemd passes (LISTEN_FDS) to its workers', async (t) => {
+  const cli = `${process.execPath} ${join(ROOT, 'bin', 'cgi-shim.js')} fastcgi ${join(DIST_CGI_BIN, 'hello.cgi')} --workers 2`;
+  const { path, child } = await systemdStarts(t, cli, 'ignore');
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const response = await firstAnswer(path, { ...PARAMS, QUERY_STRING: 'name=socket-unit' });
+  t.regex(response.cgi.text, /Hello, socket-unit!/);
+  child.kill('SIGTERM');
+  t.is(await exited, 0);
+});
+
+/** Starts `command` as systemd's socket activation does: a Unix socket bound but not listening
+ * (as cgi-shim fastcgi hands it over; this process never accepts) on fd 3, with LISTEN_PID and
+ * LISTEN_FDS. Killed, and its folder removed, when the test ends. */
+async function systemdStarts(t: ExecutionContext, command: string, stderr: 'pipe' | 'ignore') {
   const dir = await tempDir('cgi-shim-fcgi-systemd-');
   const path = join(dir, 's.sock');
   const handle = (net as unknown as { _createServerHandle(p: string, a: number, b: number): { fd: number; close(): void } })._createServerHandle(path, -1, -1);
-  const cli = `${process.execPath} ${join(ROOT, 'bin', 'cgi-shim.js')} fastcgi ${join(DIST_CGI_BIN, 'hello.cgi')} --workers 2`;
-  const child = spawn('/bin/sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec ${cli}`], { stdio: ['ignore', 'ignore', 'ignore', handle.fd] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const child = spawn('/bin/sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec ${command}`], { stdio: ['ignore', 'ignore', stderr, handle.fd] });
   t.teardown(async () => {
     child.kill('SIGKILL');
     handle.close();
     await rm(dir, { recursive: true, force: true });
   });
-  let response: FcgiResponse | undefined;
-  while (response === undefined) {
-    response = await fastCgiRequest(path, { ...PARAMS, QUERY_STRING: 'name=socket-unit' }).catch(() => undefined);
-    if (response === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+  return { path, child };
+}
+
+/** The answer to `params` once the application at `path` answers at all. */
+async function firstAnswer(path: string, params: Record<string, string>): Promise<FcgiResponse> {
+  for (;;) {
+    const response = await fastCgiRequest(path, params).catch(() => undefined);
+    if (response !== undefined) return response;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  t.regex(response.cgi.text, /Hello, socket-unit!/);
-  child.kill('SIGTERM');
-  t.is(await exited, 0);
-});
+}
