@@ -165,8 +165,8 @@ async function prepareScripts(distDir: string, served: string): Promise<string> 
   // The demo's own source with one option changed, built as the build builds it. Its name starts
   // with _ so that a build running meanwhile does not take it for a script.
   const source = readFileSync(join(root, 'cgi-bin', 'counter.ts'), 'utf8');
-  const changed = source.replace('openSession(request, response)', 'openSession(request, response, { durable: false })');
-  if (changed === source) throw new Error('bench: cgi-bin/counter.ts no longer calls openSession(request, response)');
+  const changed = source.replace(/(open(?:Demo)?Session)\(request, response\)/, '$1(request, response, { durable: false })');
+  if (changed === source) throw new Error('bench: cgi-bin/counter.ts no longer calls openDemoSession(request, response)');
   const entry = join(root, 'cgi-bin', '_bench-counter-nondurable.ts');
   writeFileSync(entry, changed);
   try {
