@@ -167,11 +167,23 @@ failed request. CGI keeps the blocking calls: \`npm run bench:compare\` of count
 after, 200 paired runs in each order, after − before: +0.69 ms (95 % interval −1.36 to 2.37) and
 −0.90 ms (−4.90 to 2.02): no difference beyond the noise.
 
+**The counter goals against PHP-FPM are not met** (this run: counter.cgi 0.26 × PHP-FPM's
+files-session counter, 0.29 × with \`durable: false\`; 0 lost updates). What bounds it now is not
+our thread: a second worker does not help (\`cgi-shim fastcgi --workers 1\` against \`--workers 2\`,
+the benchmark's 8 visitors on kept connections, 4 runs each, interleaved, load 3–5: 528, 595, 630,
+509 against 616, 640, 572, 560 req/s). Each save changes the sessions folder four times: the lock
+directory made and removed (proper-lockfile's mkdir lock) and the temporary file created and
+renamed over the session (the atomic save), and the kernel serializes changes to one directory.
+PHP locks with flock and rewrites the file in place: no change to the folder at all, and a file cut
+short by a crash. Closing the gap means fewer folder changes per request (sessions spread over
+subfolders, or a lock that is not a directory), not a faster runtime; both are left for later.
+
 Memory: V8 grows its young generation (to 16 MiB per semi-space) under the allocation rate of a
 busy FastCGI process, which shows as 25–30 MiB more resident memory in the first ~25,000 requests
-and none after; the live heap stays flat (table above). \`NODE_OPTIONS=--max-semi-space-size=1\` in
-the process's environment (FcgidInitialEnv, lighttpd's bin-environment, the daemon's) caps it, at
-no cost in req/s in the run above.
+and none after; the live heap stays flat (table above). So the goal, measured from request
+1,000, is not met: 64 % more for hello.cgi, 25 % for counter.cgi, all of it before request 10,000.
+\`NODE_OPTIONS=--max-semi-space-size=1\` in the process's environment (FcgidInitialEnv,
+lighttpd's bin-environment, the daemon's) caps it (hello.cgi 10.6 %), at no cost in req/s.
 `;
 
 /** What was measured for the Redis store (issue 18), and why the code is as it is. */
