@@ -9,7 +9,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { DIST_CGI_BIN, parseCgiOutput, ROOT } from '../../helpers/cgi.js';
 import { startDaemon } from '../../helpers/fastcgi-daemon.js';
-import { fastCgiRequest, type FcgiResponse } from '../../helpers/fastcgi-client.js';
+import { fastCgiRequest, type FcgiResponse, type FcgiTarget } from '../../helpers/fastcgi-client.js';
 import { buildFixtures } from '../../helpers/fixtures.js';
 import { exclusively } from '../../helpers/exclusive.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -103,13 +103,13 @@ test('an error thrown outside any request: logged, the request in flight answere
   const daemon = await startDaemon(probe);
   t.teardown(() => daemon.stop());
   const started = join(dir, 'started');
-  const until = join(dir, 'until');
-  const inFlight = fastCgiRequest(daemon.path, { ...PARAMS, QUERY_STRING: `case=wait&started=${started}&until=${until}` });
-  while (!existsSync(started)) await new Promise((resolve) => setTimeout(resolve, 10));
+  const release = join(dir, 'until');
+  const inFlight = fastCgiRequest(daemon.path, { ...PARAMS, QUERY_STRING: `case=wait&started=${started}&until=${release}` });
+  await until(() => existsSync(started), 'the request in flight began');
   const thrower = await fastCgiRequest(daemon.path, { ...PARAMS, QUERY_STRING: 'case=timer-throw' });
   t.is(thrower.cgi.status, 200);
-  while (!/an error outside any request/.test(daemon.stderr())) await new Promise((resolve) => setTimeout(resolve, 10));
-  writeFileSync(until, '');
+  await until(() => /an error outside any request/.test(daemon.stderr()), 'the error outside any request in the log');
+  writeFileSync(release, '');
   const answered = await inFlight;
   t.is(answered.cgi.status, 200);
   const oldPid = answered.cgi.text;
@@ -144,11 +144,7 @@ test('cgi-shim fastcgi serves on a TCP address too, and stops on SIGTERM with st
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'cgi-shim.js'), 'fastcgi', join(DIST_CGI_BIN, 'hello.cgi'), '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   t.teardown(() => child.kill('SIGKILL'));
-  let response: FcgiResponse | undefined;
-  while (response === undefined) {
-    response = await fastCgiRequest(port, { ...PARAMS, QUERY_STRING: 'name=tcp' }).catch(() => undefined);
-    if (response === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const response = await firstAnswer(port, { ...PARAMS, QUERY_STRING: 'name=tcp' });
   t.regex(response.cgi.text, /Hello, tcp!/);
   child.kill('SIGTERM');
   t.is(await exited, 0);
@@ -180,11 +176,18 @@ async function systemdStarts(t: ExecutionContext, command: string, stderr: 'pipe
   return { path, child };
 }
 
-/** The answer to `params` once the application at `path` answers at all. */
-async function firstAnswer(path: string, params: Record<string, string>): Promise<FcgiResponse> {
-  for (;;) {
-    const response = await fastCgiRequest(path, params).catch(() => undefined);
-    if (response !== undefined) return response;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+/** The answer to `params` once the application at `target` answers at all. */
+async function firstAnswer(target: FcgiTarget, params: Record<string, string>): Promise<FcgiResponse> {
+  let response: FcgiResponse | undefined;
+  await until(async () => (response = await fastCgiRequest(target, params).catch(() => undefined)) !== undefined, `an answer on ${target}`);
+  return response!;
+}
+
+/** Resolves once `check` holds; fails after 30 s with what was awaited, rather than hanging. */
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting after 30 s: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
