@@ -1,0 +1,85 @@
+// `npm run mutate [-- <group|module>...] [--concurrency N]`: mutation testing (StrykerJS) of the
+// modules that carry SECURITY.md's promises, one Stryker run per module so that each mutant is
+// judged only by that module's fast in-process tests. Not part of `npm test`. See docs/mutation.md.
+
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Module under src/ (without .ts) → the test files that judge its mutants. */
+const MODULES = {
+  'session/session': ['test/session/session.test.ts', 'test/session/csrf.test.ts'],
+  'session/file-store': ['test/session/file-store.test.ts', 'test/session/gc.test.ts', 'test/session/session.test.ts'],
+  'session/lock': ['test/session/lock.test.ts', 'test/session/file-store.test.ts'],
+  'session/id': ['test/session/id.test.ts'],
+  'session/csrf': ['test/session/csrf.test.ts'],
+  'session/gc': ['test/session/gc.test.ts'],
+  'session/options': ['test/session/session.test.ts'],
+  'secrets/signing': ['test/secrets/signing.test.ts'],
+  'secrets/passwords': ['test/secrets/passwords.test.ts'],
+  'base/html': ['test/base/html.test.ts'],
+  'core/cookies': ['test/core/cookies.test.ts'],
+  'core/forms': ['test/core/forms.test.ts'],
+  'core/request': ['test/core/request.test.ts'],
+  'adapters/cgi': ['test/adapters/cgi.test.ts'],
+  'host/script-path': ['test/host/script-path.test.ts'],
+  'host/environment': ['test/host/environment.test.ts'],
+  'host/output': ['test/host/output.test.ts'],
+  'host/transfer': ['test/host/server.test.ts'],
+};
+
+const GROUPS = {
+  session: Object.keys(MODULES).filter((m) => m.startsWith('session/')),
+  secrets: ['secrets/signing', 'secrets/passwords'],
+  html: ['base/html'],
+  cookies: ['core/cookies'],
+  body: ['core/forms', 'core/request', 'adapters/cgi'],
+  host: Object.keys(MODULES).filter((m) => m.startsWith('host/')),
+};
+
+const args = process.argv.slice(2);
+const at = args.indexOf('--concurrency');
+const concurrency = at >= 0 ? args.splice(at, 2)[1] : '2';
+const names = args.length > 0 ? args : Object.keys(GROUPS);
+const modules = names.flatMap((name) => {
+  if (GROUPS[name]) return GROUPS[name];
+  if (MODULES[name]) return [name];
+  console.error(`mutate: unknown group or module "${name}"; groups: ${Object.keys(GROUPS).join(', ')}; ` +
+    `modules: ${Object.keys(MODULES).join(', ')}`);
+  process.exit(2);
+});
+
+const rows = [];
+for (const module of modules) {
+  console.log(`\n=== mutate src/${module}.ts with ${MODULES[module].join(' ')}`);
+  const run = spawnSync('node', ['node_modules/@stryker-mutator/core/bin/stryker.js', 'run', 'scripts/stryker.config.mjs',
+    '--concurrency', concurrency], {
+    stdio: 'inherit', env: { ...process.env, MUTATE_MODULE: module, MUTATE_TESTS: MODULES[module].join(' ') },
+  });
+  if (run.status !== 0) {
+    console.error(`mutate: Stryker failed on src/${module}.ts (exit ${run.status ?? run.signal})`);
+    process.exit(1);
+  }
+  rows.push(summarize(module));
+}
+
+console.log('\n| module | mutants | killed | timeout | survived | no coverage | score |');
+console.log('|---|--:|--:|--:|--:|--:|--:|');
+for (const r of rows) {
+  console.log(`| src/${r.module}.ts | ${r.total} | ${r.Killed} | ${r.Timeout} | ${r.Survived} | ${r.NoCoverage} | ${r.score} |`);
+}
+
+/** Counts a module's mutants by status from Stryker's JSON report; compile errors do not count. */
+function summarize(module) {
+  const report = JSON.parse(readFileSync(`reports/mutation/${module}.json`, 'utf8'));
+  const counts = { module, Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, total: 0 };
+  for (const file of Object.values(report.files)) {
+    for (const mutant of file.mutants) {
+      if (!(mutant.status in counts)) continue; // CompileError, RuntimeError, Ignored
+      counts[mutant.status]++;
+      counts.total++;
+    }
+  }
+  const detected = counts.Killed + counts.Timeout;
+  counts.score = counts.total === 0 ? 'n/a' : `${(100 * detected / counts.total).toFixed(1)} %`;
+  return counts;
+}
