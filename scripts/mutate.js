@@ -62,6 +62,10 @@ for (const module of modules) {
   rows.push(summarize(module));
 }
 
+for (const r of rows) {
+  for (const line of r.survivors) console.log(`src/${r.module}.ts:${line}`);
+}
+
 console.log('\n| module | mutants | killed | timeout | survived | no coverage | score |');
 console.log('|---|--:|--:|--:|--:|--:|--:|');
 for (const r of rows) {
@@ -71,15 +75,27 @@ for (const r of rows) {
 /** Counts a module's mutants by status from Stryker's JSON report; compile errors do not count. */
 function summarize(module) {
   const report = JSON.parse(readFileSync(`reports/mutation/${module}.json`, 'utf8'));
-  const counts = { module, Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, total: 0 };
+  const counts = { module, Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, total: 0, survivors: [] };
   for (const file of Object.values(report.files)) {
+    const lines = file.source.split('\n');
     for (const mutant of file.mutants) {
       if (!(mutant.status in counts)) continue; // CompileError, RuntimeError, Ignored
       counts[mutant.status]++;
       counts.total++;
+      if (mutant.status === 'Survived' || mutant.status === 'NoCoverage') counts.survivors.push(describe(mutant, lines));
     }
   }
   const detected = counts.Killed + counts.Timeout;
   counts.score = counts.total === 0 ? 'n/a' : `${(100 * detected / counts.total).toFixed(1)} %`;
   return counts;
+}
+
+/** One line for a surviving mutant: where, which mutator, and the code it replaced with what. */
+function describe(mutant, lines) {
+  const { start, end } = mutant.location;
+  const original = start.line === end.line
+    ? lines[start.line - 1].slice(start.column - 1, end.column - 1)
+    : `${lines[start.line - 1].slice(start.column - 1)} …`;
+  const squeeze = (text) => text.replace(/\s+/g, ' ').slice(0, 90);
+  return `${start.line}:${start.column} ${mutant.mutatorName}: ${squeeze(original)} → ${squeeze(mutant.replacement ?? '')}`;
 }
