@@ -77,13 +77,16 @@ test('csrfToken replaces a stored value that is not a token it made', async (t) 
     const session = await openSession(request, response, { dir: await tempDir(), gcProbability: 0 });
     for (const planted of ['short', Array(43).fill('a')]) {
       session.set('_csrf', planted);
-      tokens.push(await csrfToken(session));
+      const token = await csrfToken(session);
+      tokens.push(token, String(session.get('_csrf') === token));
     }
     response.text('ok');
   });
   t.is(response.status, 200, response.text);
-  t.is(tokens.length, 2);
-  for (const token of tokens) t.regex(token, /^[A-Za-z0-9_-]{43}$/);
+  const [first, firstKept, second, secondKept] = tokens;
+  t.is(tokens.length, 4);
+  for (const token of [first, second]) t.regex(token!, /^[A-Za-z0-9_-]{43}$/);
+  t.deepEqual([firstKept, secondKept], ['true', 'true'], 'the new token is kept under _csrf');
 });
 
 test('csrfToken is stable within a session and changes on regenerate', async (t) => {
