@@ -192,7 +192,6 @@ export class FileSessionStore implements SessionStore {
           const slot = result.total < sample ? result.total : Math.floor(Math.random() * (result.total + 1));
           if (slot < sample) result.ids[slot] = id;
           result.total++;
-        // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral: a pre-filter; #removeDebris checks each name
         } else if (options.leftoverAgeMs !== undefined && (name.endsWith(LOCK_SUFFIX) || name.endsWith('.tmp'))) {
           debris.push(name);
         }
@@ -296,7 +295,6 @@ function tempSuffix(): string {
 /** The ID in a session file's name `<id>.json`, or undefined for any other name. A cheap test
  * first: a scan meets every name in the folder. */
 function sessionIdOf(name: string): string | undefined {
-  // Stryker disable next-line ConditionalExpression,LogicalOperator: the cheap test only spares the regex; isSessionId decides
   if (name.length !== SESSION_FILE_CHARS || !name.endsWith(SESSION_SUFFIX)) return undefined;
   const id = name.slice(0, -SESSION_SUFFIX.length);
   return isSessionId(id) ? id : undefined;
