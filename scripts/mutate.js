@@ -1,9 +1,11 @@
-// `npm run mutate [-- <group|module>...] [--concurrency N]`: mutation testing (StrykerJS) of the
-// modules that carry SECURITY.md's promises, one Stryker run per module so that each mutant is
-// judged only by that module's fast in-process tests. Not part of `npm test`. See docs/mutation.md.
+// `npm run mutate [-- <group|module>...] [--concurrency N] [--survivors]`: mutation testing
+// (StrykerJS) of the modules that carry SECURITY.md's promises, one Stryker run per module so that
+// each mutant is judged only by that module's fast in-process tests. `--survivors` tests again only
+// the lines where the last full run left mutants alive (after adding tests) and updates that
+// report. Not part of `npm test`. See docs/mutation.md.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /** Module under src/ (without .ts) → the test files that judge its mutants. */
 const MODULES = {
@@ -39,6 +41,8 @@ const GROUPS = {
 const args = process.argv.slice(2);
 const at = args.indexOf('--concurrency');
 const concurrency = at >= 0 ? args.splice(at, 2)[1] : '2';
+const survivorsOnly = args.includes('--survivors');
+if (survivorsOnly) args.splice(args.indexOf('--survivors'), 1);
 const names = args.length > 0 ? args : Object.keys(GROUPS);
 const modules = names.flatMap((name) => {
   if (GROUPS[name]) return GROUPS[name];
@@ -50,15 +54,22 @@ const modules = names.flatMap((name) => {
 
 const rows = [];
 for (const module of modules) {
-  console.log(`\n=== mutate src/${module}.ts with ${MODULES[module].join(' ')}`);
+  const ranges = survivorsOnly ? survivorLines(module) : '';
+  if (survivorsOnly && ranges === '') {
+    rows.push(summarize(module));
+    continue;
+  }
+  console.log(`\n=== mutate src/${module}.ts${ranges === '' ? '' : ` (lines ${ranges})`} with ${MODULES[module].join(' ')}`);
   const run = spawnSync('node', ['node_modules/@stryker-mutator/core/bin/stryker.js', 'run', 'scripts/stryker.config.mjs',
     '--concurrency', concurrency], {
-    stdio: 'inherit', env: { ...process.env, MUTATE_MODULE: module, MUTATE_TESTS: MODULES[module].join(' ') },
+    stdio: 'inherit',
+    env: { ...process.env, MUTATE_MODULE: module, MUTATE_TESTS: MODULES[module].join(' '), MUTATE_LINES: ranges },
   });
   if (run.status !== 0) {
     console.error(`mutate: Stryker failed on src/${module}.ts (exit ${run.status ?? run.signal})`);
     process.exit(1);
   }
+  if (survivorsOnly) mergeRerun(module);
   rows.push(summarize(module));
 }
 
@@ -70,6 +81,32 @@ console.log('\n| module | mutants | killed | timeout | survived | no coverage | 
 console.log('|---|--:|--:|--:|--:|--:|--:|');
 for (const r of rows) {
   console.log(`| src/${r.module}.ts | ${r.total} | ${r.Killed} | ${r.Timeout} | ${r.Survived} | ${r.NoCoverage} | ${r.score} |`);
+}
+
+/** The lines of the module's surviving mutants in its last report, as `a-b,c-d`; refuses a
+ * report of another version of the source, whose mutants would not be the same. */
+function survivorLines(module) {
+  const report = JSON.parse(readFileSync(`reports/mutation/${module}.json`, 'utf8'));
+  const [file] = Object.values(report.files);
+  if (file.source !== readFileSync(`src/${module}.ts`, 'utf8')) {
+    console.error(`mutate: src/${module}.ts changed since its last full run; run it whole: npm run mutate -- ${module}`);
+    process.exit(2);
+  }
+  return file.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+    .map((m) => `${m.location.start.line}-${m.location.end.line}`).filter((r, i, all) => all.indexOf(r) === i).join(',');
+}
+
+/** Puts the statuses of a survivors-only run into the module's full report. */
+function mergeRerun(module) {
+  const path = `reports/mutation/${module}.json`;
+  const report = JSON.parse(readFileSync(path, 'utf8'));
+  const rerun = JSON.parse(readFileSync(`reports/mutation/${module}.survivors.json`, 'utf8'));
+  const key = (m) => `${JSON.stringify(m.location)} ${m.mutatorName} ${m.replacement}`;
+  const fresh = new Map(Object.values(rerun.files).flatMap((file) => file.mutants).map((m) => [key(m), m]));
+  for (const file of Object.values(report.files)) {
+    file.mutants = file.mutants.map((m) => fresh.get(key(m)) ?? m);
+  }
+  writeFileSync(path, JSON.stringify(report));
 }
 
 /** Counts a module's mutants by status from Stryker's JSON report; compile errors do not count. */
