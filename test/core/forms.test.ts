@@ -85,6 +85,9 @@ test('parseForm takes the content type case-insensitively, with parameters', asy
   t.is(form.fields.get('a'), '✓');
 });
 
+const urlencoded = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `f${i}=x`).join('&'));
+const files = (n: number) => multipart(Array.from({ length: n }, (_, i) => ({ name: `f${i}`, value: 'x', filename: `${i}.txt` })));
+
 async function messageOf(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
@@ -95,11 +98,9 @@ async function messageOf(promise: Promise<unknown>): Promise<string> {
 }
 
 test('parseForm takes a form exactly at each limit and names the limit one over it breaks', async (t) => {
-  const files = (n: number) => multipart(Array.from({ length: n }, (_, i) => ({ name: `f${i}`, value: 'x', filename: `${i}.txt` })));
   const fields = (n: number) => multipart(Array.from({ length: n }, (_, i) => ({ name: `f${i}`, value: 'x' })));
   const file = (bytes: number) => multipart([{ name: 'f', value: 'x'.repeat(bytes), filename: 'big.bin' }]);
   const field = (bytes: number) => multipart([{ name: 'a', value: 'x'.repeat(bytes) }]);
-  const urlencoded = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `f${i}=x`).join('&'));
   const URLENCODED = 'application/x-www-form-urlencoded';
   const cases: Array<[string, Buffer, Parameters<typeof parseForm>[2], string]> = [
     [MULTIPART, files(2), { maxFiles: 2 }, 'accepted'],
@@ -125,9 +126,7 @@ test('parseForm takes a form exactly at each limit and names the limit one over 
 });
 
 test('parseForm keeps the defaults: 1000 fields, 10 files', async (t) => {
-  const urlencoded = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `f${i}=x`).join('&'));
   t.is((await parseForm('application/x-www-form-urlencoded', [urlencoded(1000)])).fields.size, 1000);
   t.is(await messageOf(parseForm('application/x-www-form-urlencoded', [urlencoded(1001)])), '413 The form has more than 1000 fields.');
-  const files = multipart(Array.from({ length: 11 }, (_, i) => ({ name: `f${i}`, value: 'x', filename: `${i}.txt` })));
-  t.is(await messageOf(parseForm(MULTIPART, [files])), '413 The form has more than 10 files.');
+  t.is(await messageOf(parseForm(MULTIPART, [files(11)])), '413 The form has more than 10 files.');
 });

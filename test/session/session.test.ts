@@ -379,6 +379,14 @@ test('lock: false never creates a session for a new visitor', async (t) => {
   t.deepEqual(await readdir(dir), []);
 });
 
+/** A visitor whose first visit counted, with its session file and that file's text. */
+async function countedOnce(dir: string, clock: { t: number }) {
+  const v = visitor(dir, clock);
+  await v.visit(count);
+  const file = join(dir, `${v.sid}.json`);
+  return { v, file, before: await readFile(file, 'utf8') };
+}
+
 /** Writes `n` sessions idle for an hour (expired under the defaults) straight into the store. */
 async function writeExpired(store: FileSessionStore, n: number, now: number): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -525,10 +533,7 @@ test('a destroyed session stays destroyed when closed afterwards', async (t) => 
 test('lock: false writes nothing, not even a due idle-timer renewal, and leaves an expired session to GC', async (t) => {
   const dir = await tempDir();
   const clock = { t: Date.now() };
-  const v = visitor(dir, clock);
-  await v.visit(count);
-  const file = join(dir, `${v.sid}.json`);
-  const before = await readFile(file, 'utf8');
+  const { v, file, before } = await countedOnce(dir, clock);
   const reader = visitor(dir, clock, { lock: false, gcProbability: 1 });
   reader.sid = v.sid;
   clock.t += 20 * MINUTE; // A renewal is due, but a read-only session may not write.
