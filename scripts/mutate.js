@@ -1,8 +1,8 @@
 // `npm run mutate [-- <group|module>...] [--concurrency N] [--survivors]`: mutation testing
 // (StrykerJS) of the modules that carry SECURITY.md's promises, one Stryker run per module so that
 // each mutant is judged only by that module's fast in-process tests. `--survivors` tests again only
-// the lines where the last full run left mutants alive (after adding tests) and updates that
-// report. Not part of `npm test`. See docs/mutation.md.
+// the lines where the last full run left mutants alive or timed out (after adding tests) and
+// updates that report. Not part of `npm test`. See docs/mutation.md.
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -92,7 +92,8 @@ function survivorLines(module) {
     console.error(`mutate: src/${module}.ts changed since its last full run; run it whole: npm run mutate -- ${module}`);
     process.exit(2);
   }
-  return file.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+  // A timeout may be a loop the mutant made endless, or a machine too busy: tested again too.
+  return file.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage' || m.status === 'Timeout')
     .map((m) => `${m.location.start.line}-${m.location.end.line}`).filter((r, i, all) => all.indexOf(r) === i).join(',');
 }
 

@@ -16,6 +16,9 @@ export default {
   // Tests of built scripts are left out: a bundle in dist/ was built before any mutant existed.
   commandRunner: { command: `node node_modules/ava/entrypoints/cli.mjs --fail-fast --match '!a built script *' ${tests}` },
   coverageAnalysis: 'off',
+  // A run over this long counts as a timeout, which Stryker counts as killed: generous, so that a
+  // machine busy with other work does not pass a surviving mutant off as an endless loop.
+  timeoutMS: 20_000,
   // Mutants that do not type-check could never ship (`npm run build` runs tsc): not counted.
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.mutate.json',
