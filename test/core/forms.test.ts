@@ -83,6 +83,8 @@ test('parseForm gives an empty form for an empty body of any type', async (t) =>
 test('parseForm takes the content type case-insensitively, with parameters', async (t) => {
   const form = await parseForm('Application/X-WWW-Form-Urlencoded; charset=UTF-8', [Buffer.from('a=%E2%9C%93')]);
   t.is(form.fields.get('a'), '✓');
+  const spaced = await parseForm(`multipart/form-data ; boundary=${BOUNDARY}`, [multipart([{ name: 'a', value: 'x' }])]);
+  t.is(spaced.fields.get('a'), 'x');
 });
 
 const urlencoded = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `f${i}=x`).join('&'));
@@ -129,4 +131,11 @@ test('parseForm keeps the defaults: 1000 fields, 10 files', async (t) => {
   t.is((await parseForm('application/x-www-form-urlencoded', [urlencoded(1000)])).fields.size, 1000);
   t.is(await messageOf(parseForm('application/x-www-form-urlencoded', [urlencoded(1001)])), '413 The form has more than 1000 fields.');
   t.is(await messageOf(parseForm(MULTIPART, [files(11)])), '413 The form has more than 10 files.');
+});
+
+test('parseForm keeps busboy\'s error as the cause of a 400', async (t) => {
+  for (const [type, body] of [['multipart/form-data', Buffer.from('x')], ['multipart/form-data; boundary=other', files(1)]] as const) {
+    const error = await t.throwsAsync(parseForm(type, [body]), { instanceOf: HttpError });
+    t.true(error!.cause instanceof Error, type);
+  }
 });
