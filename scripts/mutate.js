@@ -54,16 +54,16 @@ const modules = names.flatMap((name) => {
 
 const rows = [];
 for (const module of modules) {
-  const ranges = survivorsOnly ? survivorLines(module) : '';
+  const ranges = survivorsOnly ? survivorRanges(module) : '';
   if (survivorsOnly && ranges === '') {
     rows.push(summarize(module));
     continue;
   }
-  console.log(`\n=== mutate src/${module}.ts${ranges === '' ? '' : ` (lines ${ranges})`} with ${MODULES[module].join(' ')}`);
+  console.log(`\n=== mutate src/${module}.ts${ranges === '' ? '' : ` (${ranges.split(',').length} places)`} with ${MODULES[module].join(' ')}`);
   const run = spawnSync('node', ['node_modules/@stryker-mutator/core/bin/stryker.js', 'run', 'scripts/stryker.config.mjs',
     '--concurrency', concurrency], {
     stdio: 'inherit',
-    env: { ...process.env, MUTATE_MODULE: module, MUTATE_TESTS: MODULES[module].join(' '), MUTATE_LINES: ranges },
+    env: { ...process.env, MUTATE_MODULE: module, MUTATE_TESTS: MODULES[module].join(' '), MUTATE_RANGES: ranges },
   });
   if (run.status !== 0) {
     console.error(`mutate: Stryker failed on src/${module}.ts (exit ${run.status ?? run.signal})`);
@@ -83,9 +83,10 @@ for (const r of rows) {
   console.log(`| src/${r.module}.ts | ${r.total} | ${r.Killed} | ${r.Timeout} | ${r.Survived} | ${r.NoCoverage} | ${r.score} |`);
 }
 
-/** The lines of the module's surviving mutants in its last report, as `a-b,c-d`; refuses a
+/** Where the module's surviving or timed-out mutants are in its last report, as Stryker ranges
+ * `line:column-line:column`, comma-separated; refuses a
  * report of another version of the source, whose mutants would not be the same. */
-function survivorLines(module) {
+function survivorRanges(module) {
   const report = JSON.parse(readFileSync(`reports/mutation/${module}.json`, 'utf8'));
   const [file] = Object.values(report.files);
   if (file.source !== readFileSync(`src/${module}.ts`, 'utf8')) {
@@ -94,7 +95,9 @@ function survivorLines(module) {
   }
   // A timeout may be a loop the mutant made endless, or a machine too busy: tested again too.
   return file.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage' || m.status === 'Timeout')
-    .map((m) => `${m.location.start.line}-${m.location.end.line}`).filter((r, i, all) => all.indexOf(r) === i).join(',');
+    // One column of slack each side: Stryker's ranges and its report may count columns differently.
+    .map(({ location: { start, end } }) => `${start.line}:${Math.max(0, start.column - 1)}-${end.line}:${end.column + 1}`)
+    .filter((range, i, all) => all.indexOf(range) === i).join(',');
 }
 
 /** Puts the statuses of a survivors-only run into the module's full report. */

@@ -8,8 +8,8 @@ if (!module || !tests) throw new Error('run mutation testing through `npm run mu
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  // MUTATE_LINES (`a-b,c-d`): only mutants on those lines (a survivors-only run).
-  mutate: process.env.MUTATE_LINES ? process.env.MUTATE_LINES.split(',').map((lines) => `src/${module}.ts:${lines}`) : [`src/${module}.ts`],
+  // MUTATE_RANGES (`line:column-line:column,…`): only the mutants there (a survivors-only run).
+  mutate: process.env.MUTATE_RANGES ? process.env.MUTATE_RANGES.split(',').map((lines) => `src/${module}.ts:${lines}`) : [`src/${module}.ts`],
   testRunner: 'command',
   // The command runner cannot tell which test covers a mutant, so every mutant runs the module's
   // whole test selection; --fail-fast stops at the first failure, which is all a kill needs.
@@ -26,8 +26,8 @@ export default {
   ignorePatterns: ['dist', 'docs', 'test-output', 'sessions/*', 'reports', 'bench', 'cgi-bin', 'starter', '*.log'],
   tempDirName: '.stryker-tmp',
   reporters: ['clear-text', 'progress', 'json', 'html'],
-  jsonReporter: { fileName: `reports/mutation/${module}${process.env.MUTATE_LINES ? '.survivors' : ''}.json` },
-  htmlReporter: { fileName: `reports/mutation/${module}${process.env.MUTATE_LINES ? '.survivors' : ''}.html` },
+  jsonReporter: { fileName: `reports/mutation/${module}${process.env.MUTATE_RANGES ? '.survivors' : ''}.json` },
+  htmlReporter: { fileName: `reports/mutation/${module}${process.env.MUTATE_RANGES ? '.survivors' : ''}.html` },
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
   thresholds: { high: 95, low: 85, break: null },
 };
