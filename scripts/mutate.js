@@ -1,7 +1,7 @@
 // `npm run mutate [-- <group|module>...] [--concurrency N] [--survivors]`: mutation testing
 // (StrykerJS) of the modules that carry SECURITY.md's promises, one Stryker run per module so that
 // each mutant is judged only by that module's fast in-process tests. `--survivors` tests again only
-// the lines where the last full run left mutants alive or timed out (after adding tests) and
+// the mutants that survived or timed out in the module's last report (after adding tests) and
 // updates that report. Not part of `npm test`. See docs/mutation.md.
 
 import { spawnSync } from 'node:child_process';

@@ -9,7 +9,7 @@ if (!module || !tests) throw new Error('run mutation testing through `npm run mu
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   // MUTATE_RANGES (`line:column-line:column,…`): only the mutants there (a survivors-only run).
-  mutate: process.env.MUTATE_RANGES ? process.env.MUTATE_RANGES.split(',').map((lines) => `src/${module}.ts:${lines}`) : [`src/${module}.ts`],
+  mutate: process.env.MUTATE_RANGES ? process.env.MUTATE_RANGES.split(',').map((range) => `src/${module}.ts:${range}`) : [`src/${module}.ts`],
   testRunner: 'command',
   // The command runner cannot tell which test covers a mutant, so every mutant runs the module's
   // whole test selection; --fail-fast stops at the first failure, which is all a kill needs.
