@@ -360,3 +360,16 @@ test.serial('FileSessionStore closes every file it opens', async (t) => {
   await store.scan({ leftoverAgeMs: 0 });
   t.is(open(), before);
 });
+
+test('FileSessionStore whose folder was replaced by a file reads no session, and its scan fails with ESESSIONSTORE', async (t) => {
+  const dir = join(await tempDir(), 'sessions');
+  const { store } = quietStore(dir);
+  const id = await createSessionId();
+  await store.write(id, record({}));
+  execFileSync('rm', ['-r', dir]);
+  const scan = await t.throwsAsync(store.scan({}), { instanceOf: CgiError });
+  t.is((scan as CgiError).code, 'ESESSIONSTORE');
+  t.regex(scan!.message, new RegExp(`^cannot list ${dir}: ENOENT`));
+  await writeFile(dir, 'not a folder');
+  t.is(await store.read(id), undefined); // ENOTDIR, as ENOENT: no such session.
+});
