@@ -1,5 +1,6 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSigner } from '../../src/index.js';
@@ -151,4 +152,13 @@ test('createSigner refuses a key file that is a folder or a symbolic link', asyn
   const link = await t.throwsAsync(createSigner({ env: {}, keyFile: join(dir, 'link') }), { instanceOf: ConfigError });
   t.is(link!.code, 'ESECRET');
   t.regex(link!.message, /^cannot use the signing key file .*\/link: it is a symbolic link; fix: remove it/);
+});
+
+test.serial('createSigner closes the key file it reads', async (t) => {
+  const dir = await tempDir();
+  await createSigner({ env: {}, dir });
+  const open = () => readdirSync('/proc/self/fd').length;
+  const before = open();
+  await createSigner({ env: {}, dir });
+  t.is(open(), before);
 });
