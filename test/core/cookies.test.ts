@@ -120,4 +120,5 @@ test('serializeCookie then parseCookies gives back any name and value', (t) => {
 test('serializeCookie takes a path of exactly 1024 bytes, not one more', (t) => {
   t.notThrows(() => serializeCookie('a', 'b', { path: `/${'x'.repeat(1023)}` }));
   t.throws(() => serializeCookie('a', 'b', { path: `/${'x'.repeat(1024)}` }), { instanceOf: TypeError, message: 'option path is invalid: longer than 1024 bytes' });
+  t.throws(() => serializeCookie('a', 'b', { domain: `${'x'.repeat(1021)}.org` }), { instanceOf: TypeError, message: 'option domain is invalid: longer than 1024 bytes' });
 });
