@@ -77,8 +77,10 @@ async function parseMultipart(contentType: string, chunks: Iterable<Buffer>,
     parser = busboy({
       headers: { 'content-type': contentType },
       limits: {
-        fields: limits.maxFields, fieldSize: limits.maxFieldBytes, files: limits.maxFiles,
-        fileSize: limits.maxFileBytes, parts: limits.maxParts,
+        // busboy refuses a value, a file or a count of parts on reaching its limit (counts of
+        // fields and files on passing theirs): one more, so a form exactly at each limit passes.
+        fields: limits.maxFields, fieldSize: limits.maxFieldBytes + 1, files: limits.maxFiles,
+        fileSize: limits.maxFileBytes + 1, parts: limits.maxParts + 1,
         fieldNameSize: 1024, headerPairs: 100,
       },
     });

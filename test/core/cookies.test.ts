@@ -116,3 +116,9 @@ test('serializeCookie then parseCookies gives back any name and value', (t) => {
   }), { numRuns: 2000 });
   t.pass();
 });
+
+test('serializeCookie takes a path of exactly 1024 bytes, not one more', (t) => {
+  t.notThrows(() => serializeCookie('a', 'b', { path: `/${'x'.repeat(1023)}` }));
+  t.throws(() => serializeCookie('a', 'b', { path: `/${'x'.repeat(1024)}` }), { instanceOf: TypeError, message: 'option path is invalid: longer than 1024 bytes' });
+  t.throws(() => serializeCookie('a', 'b', { domain: `${'x'.repeat(1021)}.org` }), { instanceOf: TypeError, message: 'option domain is invalid: longer than 1024 bytes' });
+});

@@ -37,7 +37,7 @@ test('requestFromEnv prefers REQUEST_URI for the url', (t) => {
 
 test('requestFromEnv takes HTTPS as on, ON or 1 only', (t) => {
   for (const value of ['on', 'ON', '1']) t.true(requestFromEnv({ HTTPS: value }, empty).https, value);
-  for (const value of ['off', '', '0', 'yes']) t.false(requestFromEnv({ HTTPS: value }, empty).https, value);
+  for (const value of ['off', '', '0', 'yes', 'non', 'once', '10']) t.false(requestFromEnv({ HTTPS: value }, empty).https, value);
 });
 
 test('requestFromEnv recovers headers from HTTP_* and drops HTTP_PROXY', (t) => {
@@ -51,6 +51,8 @@ test('requestFromEnv recovers headers from HTTP_* and drops HTTP_PROXY', (t) => 
   t.false(request.headers.has('proxy'));
   t.is(request.env.HTTP_PROXY, undefined);
   t.false(request.headers.has('path'));
+  t.deepEqual([...request.headers.keys()].sort(), ['content-length', 'content-type', 'user-agent', 'x-forwarded-for']);
+  t.is(request.headers.get('content-length'), '0');
 });
 
 test('requestFromEnv uses process.env as it is only when HTTP_PROXY is not in it', (t) => {
@@ -146,4 +148,30 @@ test('form after body parses the same bytes', async (t) => {
   const request = requestFromEnv({ CONTENT_TYPE: 'application/x-www-form-urlencoded', CONTENT_LENGTH: '3' }, Buffer.from('a=1'));
   await request.body();
   t.is((await request.form()).fields.get('a'), '1');
+});
+
+test('requestFromEnv takes an empty REQUEST_METHOD as GET and names what is malformed', (t) => {
+  t.is(requestFromEnv({ REQUEST_METHOD: '' }, empty).method, 'GET');
+  t.is(requestFromEnv({}, empty).remoteAddr, '');
+  t.throws(() => requestFromEnv({ REQUEST_METHOD: 'GET /x' }, empty), { instanceOf: HttpError, message: 'The request method is malformed.' });
+  t.throws(() => requestFromEnv({ CONTENT_LENGTH: 'x' }, empty), { instanceOf: HttpError, message: 'The Content-Length of the request is malformed.' });
+  t.throws(() => requestFromEnv({ CONTENT_LENGTH: '11' }, empty, { maxBodyBytes: 10 }), { instanceOf: HttpError, message: 'The request body is 11 bytes; the limit is 10.' });
+});
+
+test('requestFromEnv takes a CONTENT_LENGTH with spaces around it, and one of spaces only as none', async (t) => {
+  t.is((await requestFromEnv({ CONTENT_LENGTH: ' 3 ' }, Buffer.from('abcdef')).body()).toString(), 'abc');
+  t.is(requestFromEnv({ CONTENT_LENGTH: '  ' }, empty).contentLength, 0);
+});
+
+test('body without CONTENT_LENGTH is read to its end for "chunked" with spaces after it', async (t) => {
+  t.is((await requestFromEnv({ HTTP_TRANSFER_ENCODING: 'chunked \t' }, Buffer.from('a=1')).body()).toString(), 'a=1');
+});
+
+test('the body is read once: a second read is a TypeError, a drain after a read does nothing', async (t) => {
+  const request = requestFromEnv({ CONTENT_LENGTH: '3', CONTENT_TYPE: 'application/x-www-form-urlencoded' }, Buffer.from('a=1'));
+  t.false(request.bodyRead);
+  t.is((await request.form()).fields.get('a'), '1');
+  t.true(request.bodyRead);
+  t.notThrows(() => request.drainBody());
+  await t.throwsAsync(request.form(), { instanceOf: TypeError, message: 'the request body has been read already: call body() once and keep the result' });
 });

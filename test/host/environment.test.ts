@@ -1,5 +1,6 @@
 import test from 'ava';
-import { buildCgiEnv, mergeHeaders, passedThroughEnv, type HostRequest, type HostScript, type HostServer } from '../../src/host/environment.js';
+import { readFileSync } from 'node:fs';
+import { buildCgiEnv, mergeHeaders, passedThroughEnv, SERVER_SOFTWARE, type HostRequest, type HostScript, type HostServer } from '../../src/host/environment.js';
 
 const REQUEST: HostRequest = {
   method: 'GET',
@@ -130,4 +131,22 @@ test('passedThroughEnv keeps only the passed-through variables', (t) => {
 test('passedThroughEnv makes a relative CGI_SESSION_DIR absolute against the folder given', (t) => {
   t.is(passedThroughEnv({ CGI_SESSION_DIR: 'sessions' }, '/srv/app').CGI_SESSION_DIR, '/srv/app/sessions');
   t.is(passedThroughEnv({ CGI_SESSION_DIR: '/var/s' }, '/srv/app').CGI_SESSION_DIR, '/var/s');
+});
+
+test('passedThroughEnv leaves an empty CGI_SESSION_DIR empty (unset), not the folder given', (t) => {
+  t.is(passedThroughEnv({ CGI_SESSION_DIR: '' }, '/srv/app').CGI_SESSION_DIR, '');
+});
+
+test('buildCgiEnv: a Host without a port, no REMOTE_PORT unless known, no HTTP_CONTENT_LENGTH, IPv4-mapped addresses unmapped', (t) => {
+  const result = env({ headers: [['Host', 'Example.org'], ['Content-Length', '3']], remotePort: undefined, remoteAddress: '::ffff:192.10.20.30' });
+  t.is(result.SERVER_NAME, 'example.org');
+  t.is(result.REMOTE_PORT, undefined);
+  t.is(result.HTTP_CONTENT_LENGTH, undefined);
+  t.is(result.REMOTE_ADDR, '192.10.20.30');
+  for (const address of ['x::ffff:1.2.3.4', '::ffff:1.2.3.4x', '::1']) t.is(env({ remoteAddress: address }).REMOTE_ADDR, address);
+});
+
+test('buildCgiEnv joins PATH_TRANSLATED without doubled slashes, and names its software', (t) => {
+  t.is(env({}, {}, { documentRoot: '/srv/www//' }).PATH_TRANSLATED, '/srv/www/a b/c');
+  t.is(SERVER_SOFTWARE, `node-cgi-shim/${JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version}`);
 });

@@ -104,3 +104,33 @@ for (const [title, head] of [
     t.is(error?.code, 'ECGIHEADER');
   });
 }
+
+test('parseHeaderBlock drops every hop-by-hop field, whatever its case', (t) => {
+  const hop = ['Connection: close', 'Keep-Alive: timeout=5', 'Transfer-Encoding: chunked', 'Upgrade: h2c', 'Trailer: X',
+    'TE: trailers', 'Proxy-Connection: close'];
+  t.deepEqual(parseHeaderBlock(['Content-Type: text/plain', ...hop].join('\n')).headers, [['Content-Type', 'text/plain']]);
+});
+
+test('parseHeaderBlock takes Status 200 and a reason after several blanks', (t) => {
+  t.like(parseHeaderBlock('Status: 200\nContent-Type: text/plain'), { status: 200, reason: undefined });
+  t.like(parseHeaderBlock('Status: 404 \t Not Found\nContent-Type: text/plain'), { status: 404, reason: 'Not Found' });
+});
+
+test('parseHeaderBlock names what is wrong, quoting at most 100 characters of it', (t) => {
+  const long = `X${'y'.repeat(200)}`;
+  for (const [head, message] of [
+    ['', 'the header block is empty'],
+    [`${long} no colon`, `malformed header line ${JSON.stringify(long.slice(0, 100))}`],
+    ['Status: 200\nStatus: 200\nContent-Type: text/plain', 'more than one Status header'],
+    ['Location: /a\nLocation: /b', 'more than one Location header'],
+    ['Location: ', 'empty Location header'],
+    [`Content-Type: text/plain\nContent-Length: x${long}`, `malformed or repeated Content-Length ${JSON.stringify(`x${long}`.slice(0, 100))}`],
+    ['Content-Type: text/plain\nContent-Length: x12', 'malformed or repeated Content-Length "x12"'],
+    [`Status: 2${long}\nContent-Type: text/plain`, `malformed Status header ${JSON.stringify(`2${long}`.slice(0, 100))}`],
+    ['Status: x200 OK\nContent-Type: text/plain', 'malformed Status header "x200 OK"'],
+    ['Status: 200x\nContent-Type: text/plain', 'malformed Status header "200x"'],
+    ['X-Only: yes', 'no Content-Type, Status or Location header'],
+  ] as const) {
+    t.throws(() => parseHeaderBlock(head), { instanceOf: CgiError, message: `cgi: invalid header block: ${message}` }, head.slice(0, 40));
+  }
+});

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { chmod, chown, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSigner } from '../../src/index.js';
 import { CgiError, ConfigError } from '../../src/base/errors.js';
@@ -51,6 +52,7 @@ test('createSigner makes a key file with mode 0600 once and reuses it', async (t
   const second = await createSigner({ env: {}, dir });
   t.is(await readFile(keyFile, 'utf8'), key);
   t.is(second.verify(first.sign('v')), 'v');
+  t.deepEqual(await readdir(dir), ['.secret-key'], 'no temporary file is left');
 });
 
 test('createSigner refuses a key file others can read', async (t) => {
@@ -80,7 +82,7 @@ test('createSigner refuses a key of another shape: too short, another alphabet, 
   // place in the alphabet is a multiple of 4. The next character decodes to the same key.
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const spareBitSet = good.slice(0, 42) + alphabet[alphabet.indexOf(good.at(-1)!) + 1]!;
-  for (const text of [good.slice(1), `${good.slice(0, 42)}+`, spareBitSet, `${good}\n\n`, ` ${good}`]) {
+  for (const text of [good.slice(1), `${good.slice(0, 42)}+`, spareBitSet, `${good}\n\n`, ` ${good}`, `${good}A`]) {
     await writeFile(keyFile, text, { mode: 0o600 });
     await t.throwsAsync(createSigner({ env: {}, keyFile }), { instanceOf: ConfigError, message: /not 32 bytes as 43 base64url characters/ }, JSON.stringify(text));
   }
@@ -116,3 +118,47 @@ if (IS_ROOT) {
 } else {
   test.skip('createSigner refuses a key file or folder of another user (needs root to make one)', () => {});
 }
+
+test('verify refuses anything before a signed value, and a value not encoded as sign encodes it', (t) => {
+  const signer = createSignerWithKey(KEY);
+  const signed = signer.sign('a'); // 'YQ.<mac>'
+  t.is(signer.verify(signed), 'a');
+  t.is(signer.verify(`x!${signed}`), undefined);
+  // 'YR' decodes to 'a' too (its spare bits differ): one signature, one encoding.
+  t.is(signer.verify(`YR${signed.slice(2)}`), undefined);
+});
+
+test('sign refuses a value that is not a string', (t) => {
+  t.throws(() => createSignerWithKey(KEY).sign(5 as unknown as string), { instanceOf: TypeError, message: 'argument value is invalid: 5' });
+});
+
+test('createSigner treats an empty CGI_SECRET as unset; a short one is a ConfigError ESECRET', async (t) => {
+  const dir = await tempDir();
+  const signer = await createSigner({ env: { CGI_SECRET: '' }, dir });
+  t.deepEqual(await readdir(dir), ['.secret-key']);
+  t.is((await createSigner({ env: {}, dir })).verify(signer.sign('v')), 'v');
+  const error = await t.throwsAsync(createSigner({ env: { CGI_SECRET: 'x'.repeat(31) }, dir }), { instanceOf: ConfigError });
+  t.is(error!.code, 'ESECRET');
+});
+
+test('createSigner refuses a key file that is a folder or a symbolic link', async (t) => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'folder'));
+  const folder = await t.throwsAsync(createSigner({ env: {}, keyFile: join(dir, 'folder') }), { instanceOf: ConfigError });
+  t.is(folder!.code, 'ESECRET');
+  t.regex(folder!.message, /^cannot use the signing key file .*\/folder: it is not a regular file; fix: remove it/);
+  await writeFile(join(dir, 'real'), randomBytes(32).toString('base64url'), { mode: 0o600 });
+  await symlink(join(dir, 'real'), join(dir, 'link'));
+  const link = await t.throwsAsync(createSigner({ env: {}, keyFile: join(dir, 'link') }), { instanceOf: ConfigError });
+  t.is(link!.code, 'ESECRET');
+  t.regex(link!.message, /^cannot use the signing key file .*\/link: it is a symbolic link; fix: remove it/);
+});
+
+test.serial('createSigner closes the key file it reads', async (t) => {
+  const dir = await tempDir();
+  await createSigner({ env: {}, dir });
+  const open = () => readdirSync('/proc/self/fd').length;
+  const before = open();
+  await createSigner({ env: {}, dir });
+  t.is(open(), before);
+});

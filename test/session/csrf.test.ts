@@ -46,6 +46,7 @@ test('verifyCsrf accepts a POST with the token in X-CSRF-Token', async (t) => {
 test('verifyCsrf rejects a POST without a token with 403', async (t) => {
   const { second } = await twoRequests(POST_FORM, 'item=tea', true);
   t.is(second.status, 403);
+  t.regex(second.text, /This form has expired or did not come from this site\. Reload the page and try again\./);
 });
 
 test('verifyCsrf rejects a POST with a wrong token with 403', async (t) => {
@@ -61,6 +62,31 @@ test('verifyCsrf rejects a POST with a token of another length with 403', async 
 test('verifyCsrf lets GET through unchecked', async (t) => {
   const { second } = await twoRequests({ REQUEST_METHOD: 'GET' }, '', false);
   t.is(second.status, 200);
+});
+
+test('verifyCsrf lets HEAD, OPTIONS and TRACE through unchecked and checks PUT, PATCH and DELETE', async (t) => {
+  for (const method of ['HEAD', 'OPTIONS', 'TRACE', 'PUT', 'PATCH', 'DELETE']) {
+    const { second } = await twoRequests({ REQUEST_METHOD: method }, '', false);
+    t.is(second.status, ['PUT', 'PATCH', 'DELETE'].includes(method) ? 403 : 200, method);
+  }
+});
+
+test('csrfToken replaces a stored value that is not a token it made', async (t) => {
+  const tokens: string[] = [];
+  const { response } = await runHandler(async (request, response) => {
+    const session = await openSession(request, response, { dir: await tempDir(), gcProbability: 0 });
+    for (const planted of ['short', Array(43).fill('a')]) {
+      session.set('_csrf', planted);
+      const token = await csrfToken(session);
+      tokens.push(token, String(session.get('_csrf') === token));
+    }
+    response.text('ok');
+  });
+  t.is(response.status, 200, response.text);
+  const [first, firstKept, second, secondKept] = tokens;
+  t.is(tokens.length, 4);
+  for (const token of [first, second]) t.regex(token!, /^[A-Za-z0-9_-]{43}$/);
+  t.deepEqual([firstKept, secondKept], ['true', 'true'], 'the new token is kept under _csrf');
 });
 
 test('csrfToken is stable within a session and changes on regenerate', async (t) => {

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { chmod, chown, lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { fstatSync } from 'node:fs';
+import { fstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgiError, ConfigError } from '../../src/base/errors.js';
 import { FileSessionStore } from '../../src/session/file-store.js';
@@ -62,6 +62,26 @@ test('FileSessionStore ignores a FIFO planted as a session file without hanging'
   const { store, lines } = quietStore(dir);
   t.is(await store.read(id), undefined);
   t.regex(lines.join('\n'), /not a regular file/);
+});
+
+test('FileSessionStore treats foreign JSON as no session and logs it', async (t) => {
+  const dir = await tempDir();
+  const { store, lines } = quietStore(dir);
+  const cases = ['[]', 'null', '1', '"x"', '{"v":2,"createdAt":1,"touchedAt":1,"data":{}}', '{"createdAt":1,"touchedAt":1,"data":{}}',
+    '{"v":1,"createdAt":"1","touchedAt":1,"data":{}}', '{"v":1,"createdAt":1,"touchedAt":"1","data":{}}',
+    '{"v":1,"createdAt":1,"touchedAt":1,"data":[]}', '{"v":1,"createdAt":1,"touchedAt":1,"data":null}',
+    '{"v":1,"createdAt":1,"touchedAt":1,"data":"x"}', 'a:1:{s:4:"evil";}', '{"v":1,'];
+  for (const text of cases) {
+    const id = (await createSessionId());
+    // Mode 0600, as the store writes them: the parse is what refuses them, not the mode check.
+    await writeFile(join(dir, `${id}.json`), text, { mode: 0o600 });
+    t.is(await store.read(id), undefined, text);
+    t.regex(lines.at(-1) ?? '', /not a session record; treated as no session$/, text);
+  }
+  t.is(lines.length, cases.length);
+  const good = await createSessionId();
+  await writeFile(join(dir, `${good}.json`), '{"v":1,"createdAt":1,"touchedAt":2,"data":{"a":1}}', { mode: 0o600 });
+  t.like(await store.read(good), { createdAt: 1, touchedAt: 2, data: { a: 1 } });
 });
 
 test('FileSessionStore refuses data over maxDataBytes with ESESSIONTOOLARGE and writes nothing', async (t) => {
@@ -233,4 +253,114 @@ test.serial('FileSessionStore.scan reads the folder once and samples every sessi
   t.is(reads, 200, 'one read of the folder per scan');
   // Each session is left out of a sample with chance 7/8: of all 200, with chance 2.5e-12.
   t.deepEqual([...seen].sort(), [...ids].sort());
+});
+
+test('FileSessionStore rejects bad options with a TypeError naming the option', (t) => {
+  const make = (options: unknown) => () => new FileSessionStore(options as ConstructorParameters<typeof FileSessionStore>[0]);
+  t.throws(make(undefined), { instanceOf: TypeError, message: 'option dir is invalid: undefined' });
+  t.throws(make({ dir: 5 }), { instanceOf: TypeError, message: 'option dir is invalid: 5' });
+  t.throws(make({ dir: '' }), { instanceOf: TypeError, message: 'option dir is invalid: ' });
+  for (const bad of [0, -1, 1.5, Number.NaN]) {
+    t.throws(make({ dir: '/x', maxDataBytes: bad }), { instanceOf: TypeError, message: `option maxDataBytes is invalid: ${bad}` });
+  }
+  t.is(new FileSessionStore({ dir: '/x', maxDataBytes: 1 }).maxDataBytes, 1);
+  t.throws(() => new FileSessionStore({ dir: '/x' }).fileOf('../x'), { instanceOf: TypeError, message: 'argument id is invalid: not a session ID' });
+});
+
+test('FileSessionStore saves data of exactly maxDataBytes, and reads a file of exactly the limit plus the record overhead', async (t) => {
+  const dir = await tempDir();
+  const { store, lines } = quietStore(dir, { maxDataBytes: 100 });
+  const id = await createSessionId();
+  await store.write(id, record({ a: 'x'.repeat(92) })); // {"a":"…"} is 100 bytes.
+  t.is((await store.read(id))?.data.a, 'x'.repeat(92));
+  // A file may hold maxDataBytes + 256 bytes (the record's own fields around the data).
+  const file = (length: number) => {
+    const head = '{"v":1,"createdAt":1,"touchedAt":2,"data":{"a":"';
+    return `${head}${'y'.repeat(length - head.length - 4)}"}}\n`;
+  };
+  await writeFile(join(dir, `${id}.json`), file(356), { mode: 0o600 });
+  t.truthy(await store.read(id));
+  await writeFile(join(dir, `${id}.json`), file(357), { mode: 0o600 });
+  t.is(await store.read(id), undefined);
+  t.regex(lines.at(-1) ?? '', /: 357 bytes, over the limit; treated as no session$/);
+});
+
+test('FileSessionStore.delete reports a session file it cannot remove', async (t) => {
+  const dir = await tempDir();
+  const { store } = quietStore(dir);
+  const id = await createSessionId();
+  await mkdir(join(dir, `${id}.json`)); // unlink(2) of a folder: EISDIR.
+  const error = await t.throwsAsync(store.delete(id));
+  t.regex(error!.message, new RegExp(`^cannot delete ${join(dir, `${id}.json`)}`));
+});
+
+test('FileSessionStore.write into a folder removed under it fails with ESESSIONSTORE (a 503), naming the file', async (t) => {
+  const dir = join(await tempDir(), 'sessions');
+  const { store } = quietStore(dir);
+  const id = await createSessionId();
+  await store.write(id, record({}));
+  execFileSync('rm', ['-r', dir]);
+  const error = await t.throwsAsync(store.write(id, record({})), { instanceOf: CgiError });
+  t.is((error as CgiError).code, 'ESESSIONSTORE');
+  t.regex(error!.message, new RegExp(`^cannot save session file ${join(dir, `${id}.json`)}: ENOENT`));
+  t.is((error!.cause as NodeJS.ErrnoException).code, 'ENOENT');
+});
+
+test('FileSessionStore.write is not held up by a temporary file another writer left under its own random name', async (t) => {
+  const dir = await tempDir();
+  const { store } = quietStore(dir);
+  const id = await createSessionId();
+  await store.write(id, record({ n: 1 }));
+  await writeFile(join(dir, `.${id}.000000000000.tmp`), 'x');
+  await store.write(id, record({ n: 2 }));
+  t.is((await store.read(id))?.data.n, 2);
+});
+
+test('FileSessionStore.scan refuses a bad sample size; a sample of 0 counts without naming', async (t) => {
+  const dir = await tempDir();
+  const { store } = quietStore(dir);
+  for (let i = 0; i < 3; i++) await store.write(await createSessionId(), record({}));
+  for (const bad of [-1, 1.5, Number.NaN]) {
+    await t.throwsAsync(store.scan({ sample: bad }), { instanceOf: TypeError, message: `option sample is invalid: ${bad}` });
+  }
+  t.like(await store.scan({ sample: 0 }), { ids: [], total: 3 });
+});
+
+test('FileSessionStore.scan removes only temporary files named as its writers name them', async (t) => {
+  const dir = await tempDir();
+  const { store } = quietStore(dir);
+  const id = await createSessionId();
+  const names = [`x.${id}.0123456789ab.tmp`, `.${id}.0123456789ab.tmp.tmp`, `.${id}.0123456789ab.tmp`];
+  const past = new Date(Date.now() - 3 * 3600_000);
+  for (const name of names) {
+    await writeFile(join(dir, name), 'x');
+    await utimes(join(dir, name), past, past);
+  }
+  t.like(await store.scan({ leftoverAgeMs: 3600_000 }), { leftovers: 1 });
+  t.deepEqual((await readdir(dir)).sort(), names.slice(0, 2).sort());
+});
+
+test.serial('FileSessionStore closes every file it opens', async (t) => {
+  const dir = await tempDir();
+  const { store } = quietStore(dir);
+  const id = await createSessionId();
+  const open = () => readdirSync('/proc/self/fd').length;
+  const before = open();
+  await store.write(id, record({ a: 1 }));
+  await store.read(id);
+  await store.scan({ leftoverAgeMs: 0 });
+  t.is(open(), before);
+});
+
+test('FileSessionStore whose folder was replaced by a file reads no session, and its scan fails with ESESSIONSTORE', async (t) => {
+  const dir = join(await tempDir(), 'sessions');
+  const { store } = quietStore(dir);
+  const id = await createSessionId();
+  await store.write(id, record({}));
+  execFileSync('rm', ['-r', dir]);
+  const scan = await t.throwsAsync(store.scan({}), { instanceOf: CgiError });
+  t.is((scan as CgiError).code, 'ESESSIONSTORE');
+  t.regex(scan!.message, new RegExp(`^cannot list ${dir}: ENOENT`));
+  await writeFile(dir, 'not a folder');
+  t.is(await store.read(id), undefined); // ENOTDIR, as ENOENT: no such session.
 });

@@ -1,9 +1,11 @@
 import test from 'ava';
 import { mkdir, readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CgiError } from '../../src/base/errors.js';
 import { FileSessionStore } from '../../src/session/file-store.js';
 import { isExpired, sweepSessions } from '../../src/session/gc.js';
 import { createSessionId } from '../../src/session/id.js';
+import type { ScanOptions, SessionRecord, SessionStore } from '../../src/session/store.js';
 import { countFsCalls } from '../helpers/fs-calls.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -87,4 +89,66 @@ test('sweepSessions tells its progress after each session', async (t) => {
   const steps: Array<[number, number]> = [];
   await sweepSessions(store, { ...timeouts, now: 60_000, onProgress: (examined, total) => steps.push([examined, total]) });
   t.deepEqual(steps, [[1, 3], [2, 3], [3, 3]]);
+});
+
+/** A store in memory offering `list` but not `scan`, as a store of another kind might; `reads`
+ * names every ID read, and `onLocked` runs once a lock is taken. */
+function listStore(records: Map<string, SessionRecord>, onLocked: (id: string) => void = () => {}) {
+  const reads: string[] = [];
+  const store: SessionStore = {
+    read: async (id) => { reads.push(id); return records.get(id); },
+    write: async (id, record) => { records.set(id, record); },
+    delete: async (id) => { records.delete(id); },
+    lock: async (id) => {
+      onLocked(id);
+      return { compromised: false, assertHeld: async () => {}, release: async () => {} };
+    },
+    list: async () => [...records.keys()].map((id) => ({ id })),
+  };
+  return { store, reads };
+}
+
+const expired = { createdAt: 0, touchedAt: 0, data: {} };
+
+test('sweepSessions with a store that only lists examines a random sample of maxSessions distinct sessions', async (t) => {
+  const ids = await Promise.all(Array.from({ length: 5 }, () => createSessionId()));
+  const records = new Map(ids.map((id) => [id, { createdAt: 59_000, touchedAt: 59_000, data: {} }]));
+  const { store, reads } = listStore(records);
+  const chosen = new Set<string>();
+  for (let i = 0; i < 100; i++) {
+    reads.length = 0;
+    t.like(await sweepSessions(store, { ...timeouts, now: 60_000, maxSessions: 2 }), { examined: 2, removed: 0 });
+    t.is(new Set(reads).size, 2);
+    for (const id of reads) chosen.add(id);
+  }
+  t.deepEqual([...chosen].sort(), [...ids].sort(), 'each session can be drawn'); // Each is missed 100 times with chance 0.6^100.
+  records.set(ids[0]!, expired);
+  t.like(await sweepSessions(store, { ...timeouts, now: 60_000, maxSessions: 9 }), { examined: 5, removed: 1 });
+  t.like(await sweepSessions(store, { ...timeouts, now: 60_000 }), { examined: 4, removed: 0 });
+});
+
+test('sweepSessions keeps a session renewed between its first read and the lock', async (t) => {
+  const id = await createSessionId();
+  const records = new Map([[id, expired]]);
+  const { store } = listStore(records, () => records.set(id, { createdAt: 59_000, touchedAt: 60_000, data: {} }));
+  t.like(await sweepSessions(store, { ...timeouts, now: 60_000 }), { examined: 1, removed: 0 });
+  t.true(records.has(id));
+});
+
+test('sweepSessions stops at a lock that fails for any reason but being busy', async (t) => {
+  const id = await createSessionId();
+  const { store } = listStore(new Map([[id, expired]]));
+  store.lock = () => Promise.reject(new CgiError('ESESSIONSTORE', 'cannot lock: EIO'));
+  await t.throwsAsync(sweepSessions(store, { ...timeouts, now: 60_000 }), { instanceOf: CgiError, message: 'cannot lock: EIO' });
+});
+
+test('sweepSessions needs a store with scan or list, and asks scan to clear debris over an hour old', async (t) => {
+  const { store } = listStore(new Map());
+  delete store.list;
+  await t.throwsAsync(sweepSessions(store, { ...timeouts, now: 0 }),
+    { instanceOf: TypeError, message: 'argument store is invalid: sweeping needs a store with scan() or list()' });
+  const asked: ScanOptions[] = [];
+  store.scan = async (options) => { asked.push(options); return { ids: [], total: 0, leftovers: 0 }; };
+  await sweepSessions(store, { ...timeouts, now: 0, maxSessions: 3 });
+  t.deepEqual(asked, [{ sample: 3, leftoverAgeMs: 3_600_000 }]);
 });

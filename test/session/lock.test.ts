@@ -111,7 +111,7 @@ for (const blocking of [true, false]) {
     for (let i = 0; i < 40 && !lock.compromised; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     t.true(lock.compromised);
     t.regex(lines.join('\n'), /was lost/);
-    await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError, message: /no longer held/ });
+    await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError, message: /no longer held \(it was compromised\)/ });
     await t.notThrowsAsync(lock.release());
   });
 
@@ -136,6 +136,53 @@ for (const blocking of [true, false]) {
     const error = await t.throwsAsync(acquireLock(file, resolveLockTiming({ waitMs: 0 }), quiet, blocking), { instanceOf: CgiError });
     t.is((error as CgiError).code, 'ESESSIONLOCKED');
   });
+
+  test(`${mode}: acquireLock says how long it waited, with the busy lock as the cause`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    const first = await acquireLock(file, resolveLockTiming(), quiet, blocking);
+    try {
+      const error = await t.throwsAsync(acquireLock(file, resolveLockTiming({ waitMs: 100 }), quiet, blocking), { instanceOf: CgiError });
+      t.is(error!.message, `session lock ${file}.lock still held after 100 ms`);
+      t.is((error!.cause as CgiError).code, 'ELOCKED');
+    } finally {
+      await first.release();
+    }
+  });
+
+  test(`${mode}: acquireLock fails at once, not as a busy lock, when the lock cannot be made`, async (t) => {
+    const file = join(await tempDir(), 'missing', 'x.json');
+    const error = await t.throwsAsync(acquireLock(file, resolveLockTiming({ waitMs: 60_000 }), quiet, blocking));
+    t.not((error as CgiError).code, 'ESESSIONLOCKED');
+    t.regex(error!.message, new RegExp(`^cannot lock ${file} in ${join(file, '..')}: ENOENT`));
+  });
+
+  test(`${mode}: assertHeld says why a lock is no longer held: released, taken over, or not refreshed in time`, async (t) => {
+    const dir = await tempDir();
+    const timing = resolveLockTiming({ staleMs: 2000, updateMs: 1000 });
+    const released = await acquireLock(join(dir, 'a.json'), timing, quiet, blocking);
+    await released.release();
+    await t.throwsAsync(released.assertHeld(), { instanceOf: CgiError, message: `session lock ${join(dir, 'a.json')}.lock is no longer held (it was released); nothing was written` });
+    const replaced = await acquireLock(join(dir, 'b.json'), timing, quiet, blocking);
+    await rmdir(join(dir, 'b.json.lock'));
+    await mkdir(join(dir, 'b.json.lock'));
+    await t.throwsAsync(replaced.assertHeld(), { message: /\(another process took it over\)/ });
+    await replaced.release();
+    const late = await acquireLock(join(dir, 'c.json'), timing, quiet, blocking);
+    const past = new Date(Date.now() - 2000); // Older than three quarters of staleMs: a takeover may be near.
+    await utimes(join(dir, 'c.json.lock'), past, past);
+    await t.throwsAsync(late.assertHeld(), { message: /\(it was not refreshed in time\)/ });
+    await late.release();
+  });
+
+  test(`${mode}: release logs a lock directory it cannot remove`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    const lines: string[] = [];
+    const lock = await acquireLock(file, resolveLockTiming(), (line) => lines.push(line), blocking);
+    await mkdir(`${file}.lock/inside`);
+    await lock.release();
+    t.is(lines.length, 1);
+    t.regex(lines[0]!, new RegExp(`^cgi-shim: releasing ${file}\\.lock failed: ENOTEMPTY`));
+  });
 }
 
 test('isStaleLock: older than staleMs, or further ahead than staleMs', (t) => {
@@ -156,4 +203,17 @@ test('removeStaleLock removes a stale lock (old or future) and leaves a live one
   t.true(removeStaleLock(future, 10_000));
   t.false(removeStaleLock(live, 10_000));
   t.deepEqual((await readdir(dir)).sort(), ['live.json.lock']);
+});
+
+test('resolveLockTiming takes updateMs from 1000 ms, not below', (t) => {
+  t.throws(() => resolveLockTiming({ staleMs: 4000, updateMs: 999 }), { instanceOf: TypeError, message: 'option updateMs is invalid: 999 (between 1000 and staleMs / 2)' });
+  t.like(resolveLockTiming({ staleMs: 4000, updateMs: 1000 }), { updateMs: 1000 });
+});
+
+test('removeStaleLock says false when the stale lock cannot be removed', async (t) => {
+  const file = join(await tempDir(), 'x.json');
+  await mkdir(`${file}.lock/inside`, { recursive: true }); // rmdir(2) of a folder not empty fails.
+  await utimes(`${file}.lock`, new Date(0), new Date(0));
+  t.false(removeStaleLock(file, 10_000));
+  t.true((await stat(`${file}.lock`)).isDirectory());
 });

@@ -2,6 +2,7 @@ import test from 'ava';
 import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openSession, type Session, type SessionOptions } from '../../src/index.js';
+import { SESSION_DEFAULTS } from '../../src/session/options.js';
 import { CgiError } from '../../src/base/errors.js';
 import { FileSessionStore } from '../../src/session/file-store.js';
 import { createSessionId } from '../../src/session/id.js';
@@ -270,6 +271,7 @@ test('a locked session answers 503 with Retry-After and nothing is written', asy
     t.is(response.status, 503);
     t.is(response.header('retry-after'), '10');
     t.false(ran);
+    t.regex(response.text, /busy with another request/);
     t.is(await readFile(file, 'utf8'), before);
   } finally {
     await held.release();
@@ -323,6 +325,7 @@ test('a store that fails to write (ENOSPC) answers 503 with Retry-After, logs wh
   const { response, stderr } = await failing.visit(count);
   t.is(response.status, 503);
   t.is(response.header('retry-after'), '10');
+  t.regex(response.text, /could not be saved or loaded/);
   t.regex(stderr, /ENOSPC: no space left on device/);
   t.false(await real.isLocked(v.sid!)); // The lock was released all the same.
   t.is((await v.visit(() => {})).session.get('n'), 1);
@@ -374,4 +377,251 @@ test('lock: false never creates a session for a new visitor', async (t) => {
   t.true(fresh);
   t.is(response.header('set-cookie'), undefined);
   t.deepEqual(await readdir(dir), []);
+});
+
+/** A visitor whose first visit counted, with its session file and that file's text. */
+async function countedOnce(dir: string, clock: { t: number }) {
+  const v = visitor(dir, clock);
+  await v.visit(count);
+  const file = join(dir, `${v.sid}.json`);
+  return { v, file, before: await readFile(file, 'utf8') };
+}
+
+/** Writes `n` sessions idle for an hour (expired under the defaults) straight into the store. */
+async function writeExpired(store: FileSessionStore, n: number, now: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await store.write(await createSessionId(), { createdAt: now - 3600_000, touchedAt: now - 3600_000, data: { i } });
+  }
+}
+
+/** A store passing everything to `real` but `list` and `scan`, which are given (or left out). */
+function storeWith(real: FileSessionStore, extra: Partial<SessionStore> = {}): SessionStore {
+  return {
+    read: (id) => real.read(id), write: (id, record, lock) => real.write(id, record, lock),
+    delete: (id) => real.delete(id), lock: (id, options) => real.lock(id, options), ...extra,
+  };
+}
+
+test('writable is true while the session is open and false once it is closed', async (t) => {
+  const seen: boolean[] = [];
+  const { response } = await visitor(await tempDir(), { t: Date.now() }).visit(async (s) => {
+    seen.push(s.writable);
+    await s.close();
+    seen.push(s.writable);
+  });
+  t.is(response.status, 200);
+  t.deepEqual(seen, [true, false]);
+});
+
+test('a closed session refuses set, delete, regenerate and destroy with a TypeError naming the method', async (t) => {
+  const errors: unknown[] = [];
+  const { response } = await visitor(await tempDir(), { t: Date.now() }).visit(async (s) => {
+    await s.close();
+    for (const call of [() => s.set('a', 1), () => s.delete('a'), () => s.regenerate(), () => s.destroy()]) {
+      try {
+        await call();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  });
+  t.is(response.status, 200);
+  t.deepEqual(errors.map((error) => error instanceof TypeError && error.message), ['set', 'delete', 'regenerate', 'destroy']
+    .map((method) => `session.${method}() is not allowed: the session is closed`));
+});
+
+test('set rejects a key that is not a string with a TypeError naming it', async (t) => {
+  let error: unknown;
+  const { response } = await visitor(await tempDir(), { t: Date.now() }).visit((s) => {
+    error = t.throws(() => (s.set as (key: unknown, value: unknown) => void)(42, 1));
+  });
+  t.is(response.status, 200);
+  t.true(error instanceof TypeError);
+  t.is((error as Error).message, 'argument key is invalid: 42');
+});
+
+test('set with undefined and delete remove their keys, and the removal is saved', async (t) => {
+  const dir = await tempDir();
+  const v = visitor(dir, { t: Date.now() });
+  await v.visit((s) => { s.set('a', 1); s.set('b', 2); s.set('c', 3); });
+  let keys: string[] = [];
+  const { response } = await v.visit((s) => {
+    s.set('a', undefined);
+    s.delete('b');
+    keys = Object.keys(s.data);
+  });
+  t.is(response.status, 200);
+  t.deepEqual(keys, ['c']);
+  t.deepEqual(Object.keys((await v.visit(() => {})).session.data), ['c']);
+});
+
+test('a loaded session whose last key is deleted is saved empty (a log-out that keeps the session)', async (t) => {
+  const dir = await tempDir();
+  const v = visitor(dir, { t: Date.now() });
+  await v.visit((s) => s.set('user', 'ada'));
+  t.is((await v.visit((s) => s.delete('user'))).response.status, 200);
+  const { session, fresh } = await v.visit(() => {});
+  t.false(fresh);
+  t.is(session.get('user'), undefined);
+  t.deepEqual(JSON.parse(await readFile(join(dir, `${v.sid}.json`), 'utf8')).data, {});
+});
+
+test('a change to a loaded session is saved without sending its cookie again', async (t) => {
+  const v = visitor(await tempDir(), { t: Date.now() });
+  await v.visit(count);
+  const { response } = await v.visit(count);
+  t.is(response.status, 200);
+  t.is(response.header('set-cookie'), undefined);
+  t.is((await v.visit(() => {})).session.get('n'), 2);
+});
+
+test('openSession renews the idle timer exactly touchAfterSeconds after the last save', async (t) => {
+  const dir = await tempDir();
+  const clock = { t: Date.now() };
+  const v = visitor(dir, clock);
+  await v.visit(count);
+  clock.t += SESSION_DEFAULTS.touchAfterSeconds * 1000;
+  await v.visit(() => {});
+  t.is(JSON.parse(await readFile(join(dir, `${v.sid}.json`), 'utf8')).touchedAt, clock.t);
+});
+
+test('regenerate alone, the data unchanged, moves the session to a new ID', async (t) => {
+  const dir = await tempDir();
+  const v = visitor(dir, { t: Date.now() });
+  await v.visit(count);
+  const old = v.sid!;
+  const { response } = await v.visit((s) => s.regenerate());
+  t.is(response.status, 200);
+  t.not(v.sid, old);
+  t.deepEqual(await readdir(dir), [`${v.sid}.json`]);
+  t.is((await v.visit(() => {})).session.get('n'), 1);
+});
+
+test('regenerate on a new session that stores nothing saves nothing and sets no cookie', async (t) => {
+  const dir = await tempDir();
+  const { response } = await visitor(dir, { t: Date.now() }).visit((s) => s.regenerate());
+  t.is(response.status, 200);
+  t.is(response.header('set-cookie'), undefined);
+  t.deepEqual(await readdir(dir), []);
+});
+
+test('destroy on a new session clears a cookie only if the request sent one', async (t) => {
+  const dir = await tempDir();
+  const v = visitor(dir, { t: Date.now() });
+  const none = await v.visit((s) => s.destroy());
+  t.is(none.response.status, 200);
+  t.is(none.response.header('set-cookie'), undefined);
+  v.sid = await createSessionId(); // Well formed, naming no session.
+  const forged = await v.visit((s) => s.destroy());
+  t.true(forged.fresh);
+  t.regex(forged.response.header('set-cookie')!, /^sid=; Max-Age=0;/);
+  t.deepEqual(await readdir(dir), []);
+});
+
+test('a destroyed session stays destroyed when closed afterwards', async (t) => {
+  const dir = await tempDir();
+  const v = visitor(dir, { t: Date.now() });
+  await v.visit(count);
+  const { response } = await v.visit(async (s) => {
+    await s.destroy();
+    await s.close();
+  });
+  t.is(response.status, 200);
+  t.deepEqual(await readdir(dir), []);
+});
+
+test('lock: false writes nothing, not even a due idle-timer renewal, and leaves an expired session to GC', async (t) => {
+  const dir = await tempDir();
+  const clock = { t: Date.now() };
+  const { v, file, before } = await countedOnce(dir, clock);
+  const reader = visitor(dir, clock, { lock: false, gcProbability: 1 });
+  reader.sid = v.sid;
+  clock.t += 20 * MINUTE; // A renewal is due, but a read-only session may not write.
+  const read = await reader.visit((s) => s.close());
+  t.is(read.response.status, 200);
+  t.false(read.fresh);
+  t.is(await readFile(file, 'utf8'), before);
+  clock.t += 20 * MINUTE; // Expired now: without the lock it is not removed.
+  const late = await reader.visit(() => {});
+  t.true(late.fresh);
+  t.is(await readFile(file, 'utf8'), before);
+});
+
+test('openSession reads the session again once it holds the lock', async (t) => {
+  const dir = await tempDir();
+  const v = visitor(dir, { t: Date.now() });
+  await v.visit(count);
+  const real = new FileSessionStore({ dir });
+  let reads = 0;
+  // Another request saves between this one's first read and its lock.
+  const racing = storeWith(real, {
+    read: async (id) => {
+      const record = await real.read(id);
+      if (++reads === 1) await real.write(id, { ...record!, data: { n: 41 } });
+      return record;
+    },
+  });
+  const other = visitor(dir, { t: Date.now() }, { store: racing });
+  other.sid = v.sid;
+  t.is((await other.visit(count)).response.status, 200);
+  t.is((await v.visit(() => {})).session.get('n'), 42);
+});
+
+test('a read that fails under the lock answers 503 and releases the lock', async (t) => {
+  const dir = await tempDir();
+  const v = visitor(dir, { t: Date.now() });
+  await v.visit(count);
+  const real = new FileSessionStore({ dir });
+  let reads = 0;
+  const failing = storeWith(real, {
+    read: (id) => ++reads === 1 ? real.read(id) : Promise.reject(new CgiError('ESESSIONSTORE', 'cannot read session file: EIO')),
+  });
+  const other = visitor(dir, { t: Date.now() }, { store: failing });
+  other.sid = v.sid;
+  let ran = false;
+  const { response } = await other.visit(() => { ran = true; });
+  t.is(response.status, 503);
+  t.regex(response.text, /could not be saved or loaded/);
+  t.false(ran);
+  t.false(await real.isLocked(v.sid!));
+});
+
+test('no sweep after a failed request, a read-only one, or with a gcProbability that is almost 0', async (t) => {
+  const dir = await tempDir();
+  const clock = { t: Date.now() };
+  const store = new FileSessionStore({ dir });
+  await writeExpired(store, 3, clock.t);
+  const failed = await visitor(dir, clock, { gcProbability: 1 }).visit(() => { throw new Error('boom'); });
+  t.is(failed.response.status, 500);
+  const readOnly = await visitor(dir, clock, { gcProbability: 1, lock: false }).visit(() => {});
+  t.is(readOnly.response.status, 200);
+  const rare = await visitor(dir, clock, { gcProbability: 1e-15 }).visit(count);
+  t.is(rare.response.status, 200);
+  t.is((await store.list()).length, 4);
+});
+
+test('a sweep runs with a store offering scan or list, and is skipped quietly with neither', async (t) => {
+  const clock = { t: Date.now() };
+  for (const offers of ['scan', 'list', 'neither'] as const) {
+    const dir = await tempDir();
+    const real = new FileSessionStore({ dir });
+    await writeExpired(real, 2, clock.t);
+    const store = storeWith(real, offers === 'scan' ? { scan: (options) => real.scan(options) }
+      : offers === 'list' ? { list: () => real.list() } : {});
+    const { response, log } = await visitor(dir, clock, { gcProbability: 1, store }).visit(count);
+    t.is(response.status, 200, offers);
+    t.is(log, '', offers);
+    t.is((await real.list()).length, offers === 'neither' ? 3 : 1, offers);
+  }
+});
+
+test('a sweep that fails is logged and does not fail the request', async (t) => {
+  const dir = await tempDir();
+  const real = new FileSessionStore({ dir });
+  const store = storeWith(real, { scan: () => Promise.reject(new Error('disk on fire')) });
+  const v = visitor(dir, { t: Date.now() }, { gcProbability: 1, store });
+  const { response, log } = await v.visit(count);
+  t.is(response.status, 200);
+  t.is(log, 'cgi-shim: session sweep failed: disk on fire');
+  t.is((await v.visit(() => {})).session.get('n'), 1);
 });

@@ -62,7 +62,7 @@ const fileKind = (threadPool: boolean): StoreKind => ({
       raw: (id) => readFile(file(id), 'utf8').catch((error: unknown) => (errorCode(error) === 'ENOENT' ? undefined : Promise.reject(error))),
       async plant(id, text) {
         await mkdir(dir, { recursive: true, mode: 0o700 });
-        await writeFile(file(id), text);
+        await writeFile(file(id), text, { mode: 0o600 }); // As the store writes them: only the content is wrong.
       },
       async plantForeignEntries(id) {
         await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -185,6 +185,7 @@ for (const kind of [fileKind(false), fileKind(true), redisKind]) {
       t.is(await store.read(id), undefined, text);
     }
     t.is(lines.length, cases.length);
+    t.false(lines.some((line) => /mode|owned by/.test(line)), lines.join('\n'));
   }, { maxDataBytes: 100 });
 
   storeTest('write refuses data over maxDataBytes with ESESSIONTOOLARGE and changes nothing', async (t, { store, raw }) => {
