@@ -10,8 +10,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 /** Module under src/ (without .ts) → the test files that judge its mutants. */
 const MODULES = {
   'session/session': ['test/session/session.test.ts', 'test/session/csrf.test.ts'],
-  'session/file-store': ['test/session/file-store.test.ts', 'test/session/gc.test.ts', 'test/session/session.test.ts'],
-  'session/lock': ['test/session/lock.test.ts', 'test/session/file-store.test.ts'],
+  'session/file-store': ['test/session/file-store.test.ts', 'test/session/store-contract.test.ts', 'test/session/gc.test.ts', 'test/session/session.test.ts'],
+  'session/file-calls': ['test/session/file-store.test.ts', 'test/session/store-contract.test.ts'],
+  'session/lock': ['test/session/lock.test.ts', 'test/session/file-store.test.ts', 'test/session/store-contract.test.ts'],
+  'session/record': ['test/session/record.test.ts', 'test/session/store-contract.test.ts'],
+  'session/redis/store': ['test/session/redis/store.test.ts', 'test/session/store-contract.test.ts'],
+  'session/redis/lock': ['test/session/redis/store.test.ts', 'test/session/store-contract.test.ts'],
   'session/id': ['test/session/id.test.ts'],
   'session/csrf': ['test/session/csrf.test.ts'],
   'session/gc': ['test/session/gc.test.ts'],
@@ -23,6 +27,7 @@ const MODULES = {
   'core/forms': ['test/core/forms.test.ts'],
   'core/request': ['test/core/request.test.ts'],
   'adapters/cgi': ['test/adapters/cgi.test.ts'],
+  'adapters/fastcgi/records': ['test/adapters/fastcgi/records.test.ts', 'test/adapters/fastcgi/responder.test.ts'],
   'host/script-path': ['test/host/script-path.test.ts'],
   'host/environment': ['test/host/environment.test.ts'],
   'host/output': ['test/host/output.test.ts'],
@@ -34,7 +39,7 @@ const GROUPS = {
   secrets: ['secrets/signing', 'secrets/passwords'],
   html: ['base/html'],
   cookies: ['core/cookies'],
-  body: ['core/forms', 'core/request', 'adapters/cgi'],
+  body: ['core/forms', 'core/request', 'adapters/cgi', 'adapters/fastcgi/records'],
   host: Object.keys(MODULES).filter((m) => m.startsWith('host/')),
 };
 
