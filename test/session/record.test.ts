@@ -16,7 +16,8 @@ test('serializeRecord refuses data over maxDataBytes, counted in bytes of JSON',
 test('parseRecord reads what serializeRecord wrote, and nothing else', (t) => {
   const record = parseRecord(serializeRecord({ createdAt: 1, touchedAt: 2, data: { a: [1] } }, 100));
   t.deepEqual({ ...record, data: { ...record!.data } }, { createdAt: 1, touchedAt: 2, data: { a: [1] } });
-  for (const text of ['', 'null', '[]', '{"v":2,"createdAt":1,"touchedAt":1,"data":{}}', '{"v":1,"createdAt":1,"touchedAt":1,"data":null}']) {
+  const withData = (data: string) => `{"v":1,"createdAt":1,"touchedAt":1,"data":${data}}`;
+  for (const text of ['', 'null', '[]', '1', '"x"', '{"v":2,"createdAt":1,"touchedAt":1,"data":{}}', withData('null'), withData('[]'), withData('"xy"'), withData('7'), withData('true')]) {
     t.is(parseRecord(text), undefined, text);
   }
 });
@@ -24,6 +25,7 @@ test('parseRecord reads what serializeRecord wrote, and nothing else', (t) => {
 test('resolveMaxDataBytes takes a positive whole number, 65536 by default', (t) => {
   t.is(resolveMaxDataBytes(undefined), 65536);
   t.is(resolveMaxDataBytes(10), 10);
+  t.is(resolveMaxDataBytes(1), 1);
   for (const bad of [0, -1, 1.5, Number.NaN]) t.throws(() => resolveMaxDataBytes(bad), { instanceOf: TypeError, message: /option maxDataBytes/ });
 });
 
