@@ -5,7 +5,7 @@
 // updates that report. Not part of `npm test`. See docs/mutation.md.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** Module under src/ (without .ts) → the test files that judge its mutants. */
 const MODULES = {
@@ -30,8 +30,8 @@ const MODULES = {
   'adapters/fastcgi/records': ['test/adapters/fastcgi/records.test.ts', 'test/adapters/fastcgi/responder.test.ts'],
   'host/script-path': ['test/host/script-path.test.ts'],
   'host/environment': ['test/host/environment.test.ts'],
-  'host/output': ['test/host/output.test.ts'],
-  'host/transfer': ['test/host/server.test.ts'],
+  'host/output': ['test/host/output.test.ts', 'test/host/transfer.test.ts'],
+  'host/transfer': ['test/host/transfer.test.ts', 'test/host/server.test.ts'],
 };
 
 const GROUPS = {
@@ -92,7 +92,12 @@ for (const r of rows) {
  * `line:column-line:column`, comma-separated; refuses a
  * report of another version of the source, whose mutants would not be the same. */
 function survivorRanges(module) {
-  const report = JSON.parse(readFileSync(`reports/mutation/${module}.json`, 'utf8'));
+  const path = `reports/mutation/${module}.json`;
+  if (!existsSync(path)) {
+    console.error(`mutate: no report of src/${module}.ts here yet (${path}); run it whole first: npm run mutate -- ${module}`);
+    process.exit(2);
+  }
+  const report = JSON.parse(readFileSync(path, 'utf8'));
   const [file] = Object.values(report.files);
   if (file.source !== readFileSync(`src/${module}.ts`, 'utf8')) {
     console.error(`mutate: src/${module}.ts changed since its last full run; run it whole: npm run mutate -- ${module}`);
