@@ -94,8 +94,10 @@ export async function resolveSettings(request: CgiRequest, options: SessionOptio
   const baseName = options.cookieName ?? SESSION_DEFAULTS.cookieName;
   // RFC 6265bis §4.1.3: __Host- binds the cookie to this host, over HTTPS, with Path=/.
   const prefix = !request.https ? '' : cookiePath === '/' ? '__Host-' : '__Secure-';
-  // The FastCGI adapter sets FCGI_ROLE (as PHP does); its process serves many requests at once.
-  const gcProbability = options.gcProbability ?? (request.env.FCGI_ROLE === undefined ? SESSION_DEFAULTS.gcProbability : 0);
+  // The FastCGI adapter sets FCGI_ROLE (as PHP does); its process serves many requests at once,
+  // so it sweeps from cron rather than on a request, and waits on the disk without blocking.
+  const manyAtOnce = request.env.FCGI_ROLE !== undefined;
+  const gcProbability = options.gcProbability ?? (manyAtOnce ? 0 : SESSION_DEFAULTS.gcProbability);
   if (!(gcProbability >= 0 && gcProbability <= 1)) throw new TypeError(`option gcProbability is invalid: ${gcProbability}`);
   const log = options.log ?? ((line: string) => writeAll(2, `${line}\n`));
   const idleMs = seconds('idleTimeoutSeconds', SESSION_DEFAULTS.idleTimeoutSeconds);
@@ -106,6 +108,7 @@ export async function resolveSettings(request: CgiRequest, options: SessionOptio
     dir: options.dir,
     maxDataBytes: options.maxDataBytes,
     durable: options.durable,
+    threadPool: manyAtOnce,
     idleTimeoutSeconds: idleMs / 1000,
     absoluteTimeoutSeconds: absoluteMs / 1000,
     now,

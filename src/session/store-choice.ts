@@ -14,12 +14,14 @@ export interface StoreChoice extends Pick<SessionOptions, 'dir' | 'maxDataBytes'
   /** The environment: `CGI_SESSION_STORE` (a Redis address; unset or empty: files),
    * `CGI_SESSION_STORE_CA`, and `CGI_SESSION_DIR` when `dir` is not given. */
   env: Readonly<Record<string, string | undefined>>;
+  /** The file store's `threadPool`: the process serves many requests at once. @default false */
+  threadPool?: boolean;
 }
 
 /** Makes the store `choice.env` names. A bad Redis address or CA file throws ConfigError
  * `ESESSIONCONFIG`; under a persistent process, one connection per server serves every request. */
 export async function openStore(choice: StoreChoice): Promise<SessionStore> {
-  const { env, dir, durable, ...common } = choice;
+  const { env, dir, durable, threadPool, ...common } = choice;
   const address = env.CGI_SESSION_STORE;
   if (address !== undefined && address !== '') {
     const { RedisSessionStore, redisClientFromEnv } = await import('./redis/store.js');
@@ -29,8 +31,7 @@ export async function openStore(choice: StoreChoice): Promise<SessionStore> {
   return new FileSessionStore({
     ...common,
     durable,
-    // The FastCGI adapter sets FCGI_ROLE: its process serves other requests while one waits on the disk.
-    threadPool: env.FCGI_ROLE !== undefined,
+    threadPool,
     dir: dir ?? resolveDataDir(env, process.argv[1]), // The running script's file.
   });
 }
