@@ -61,7 +61,8 @@ test.serial('the tarball ships the library, its types, the command, the starter,
   const files = stdout.trim().split('\n').map((line) => line.replace(/^package\//, ''));
   for (const file of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/cgi-shim.js', 'dist/lib/index.js', 'dist/lib/index.d.ts',
     'dist/lib/cli/main.js', 'dist/lib/build/code-cache-loader.js', 'dist/lib/build/signal-exit.cjs', 'starter/cgi-bin/hello.ts',
-    'starter/gitignore', 'docs/tutorial.md', 'apache.conf', 'lighttpd-cgi.conf']) t.true(files.includes(file), `the tarball lacks ${file}`);
+    'starter/gitignore', 'docs/tutorial.md', 'apache.conf', 'lighttpd-cgi.conf',
+    'apache-fcgid.conf', 'apache-proxy-fcgi.conf', 'lighttpd-fastcgi.conf']) t.true(files.includes(file), `the tarball lacks ${file}`);
   t.deepEqual(files.filter((file) => /^(test|bench|scripts|cgi-bin|src|dist\/cgi-bin)\//.test(file)), []);
   t.false(files.some((file) => file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.startsWith('starter/')), 'TypeScript source in the tarball');
 });
