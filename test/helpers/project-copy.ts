@@ -2,16 +2,18 @@
 // not rewrite dist/ under the tests that run beside them. node_modules is linked, not copied.
 
 import { cp, mkdtemp, symlink } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './cgi.js';
 
-/** What building and packing read: the sources, the build and the files the package ships. */
-const PROJECT_FILES = [
-  'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin', 'scripts', 'cgi-bin',
-  'starter', 'docs', 'apache.conf', 'lighttpd-cgi.conf', 'README.md', 'CHANGELOG.md', 'LICENSE',
-];
+/** What building and packing read: the sources, the build, and what package.json's `files` ships
+ * (the first part of each path; npm adds README.md and package.json itself). */
+const PROJECT_FILES = [...new Set([
+  'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin', 'scripts', 'cgi-bin', 'README.md',
+  ...(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files
+    .filter((entry) => !entry.startsWith('!')).map((entry) => entry.split('/')[0]!),
+])];
 
 /** Copies the project into a fresh folder (without dist/, test/ or bench/); resolves with it. */
 export async function copyProject(): Promise<string> {
