@@ -23,6 +23,10 @@ export interface CommandSpec<O extends OptionsSpec> {
   positionals?: readonly [number, number];
   /** What to say when there are fewer. @default 'an argument is missing' */
   missing?: string;
+  /** Arguments that are positionals even when they begin with `-`, as a session ID may (its
+   * alphabet holds `-`): a user pastes one from `sessions list` without knowing to write `--`
+   * before it. @default none */
+  literal?: (arg: string) => boolean;
 }
 
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
@@ -38,7 +42,7 @@ export type ParsedArgs<O extends OptionsSpec> = ReturnType<typeof parseArgs<{ op
 export function parseCommand<O extends OptionsSpec>(spec: CommandSpec<O>, args: string[]): ParsedArgs<O> | number {
   let parsed: ParsedArgs<O>;
   try {
-    parsed = parseArgs({ args, options: { ...spec.options, ...HELP }, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: literalsLast(args, spec.literal), options: { ...spec.options, ...HELP }, strict: true, allowPositionals: true });
   } catch (error) {
     // parseArgs says "Unknown option '--x'. To specify a positional argument…", "Option '--port
     // <value>' argument missing": its first sentence, as our messages read.
@@ -58,6 +62,15 @@ export function parseCommand<O extends OptionsSpec>(spec: CommandSpec<O>, args: 
   if (count < fewest) return usageError(spec.name, spec.missing ?? 'an argument is missing');
   if (count > most) return usageError(spec.name, `unexpected argument ${JSON.stringify(parsed.positionals[most])}`);
   return parsed;
+}
+
+/** `args` with the ones `literal` picks out (those beginning with `-`) moved behind a `--`,
+ * where parseArgs takes them as positionals, in their order; unchanged when `--` is there already. */
+function literalsLast(args: string[], literal: CommandSpec<OptionsSpec>['literal']): string[] {
+  if (literal === undefined || args.includes('--')) return args;
+  const picked = (arg: string) => arg.startsWith('-') && literal(arg);
+  const literals = args.filter(picked);
+  return literals.length === 0 ? args : [...args.filter((arg) => !picked(arg)), '--', ...literals];
 }
 
 /** Reports a usage error of `cgi-shim <command>` on stderr, with a pointer to its help; returns 2. */

@@ -21,6 +21,7 @@ ${SESSION_OPTIONS_HELP}`,
   options: SESSION_OPTIONS,
   positionals: [1, 2],
   missing: 'expected an action: list, show <id> or delete <id>',
+  literal: isSessionId,
 } as const;
 
 /** Runs the command; resolves with the exit status. */

@@ -45,7 +45,8 @@ export interface ScriptProcess {
 const MAX_STDERR_LINE = 8 * 1024;
 
 /** How long a script's pipes may stay open after it exits (they normally close with it) before
- * whatever it started that still holds them is killed: the response ends with the script. */
+ * whatever it started that still holds them is killed, and how often that is tried again: the
+ * response ends with the script. */
 const EXIT_GRACE_MS = 250;
 
 /**
@@ -87,8 +88,13 @@ export function startScript(file: string, options: ScriptProcessOptions): Script
   child.on('exit', () => {
     gone = true;
     // Pipes still open after the script is gone are held by something it started (a setsid
-    // child that kept its stdout): end that, or the response would wait for it.
-    setTimeout(() => { if (!ended) killAll(findStragglers(pipes)); }, EXIT_GRACE_MS).unref();
+    // child that kept its stdout): end that, or the response would wait for it. Again and again
+    // until they close: one look can miss a process that was forking or in exec at that moment.
+    const sweep = setInterval(() => {
+      if (ended) clearInterval(sweep);
+      else killAll(findStragglers(pipes));
+    }, EXIT_GRACE_MS).unref();
+    child.on('close', () => clearInterval(sweep));
   });
   forwardLines(child.stderr, options.onStderrLine);
   // The script may exit without reading its input: EPIPE on stdin is not our error.

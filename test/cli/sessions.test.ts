@@ -71,6 +71,25 @@ test('sessions delete removes one session', async (t) => {
   t.is((await cli(['sessions', 'delete', ids[0]!, '--dir', dir])).code, 1);
 });
 
+test('sessions show and delete take an ID that begins with "-" as an ID, with or without "--" before it', async (t) => {
+  // One ID in 64 begins with '-' (base64url's alphabet): pasted from `sessions list`, it must not read as an option.
+  const dir = await tempDir();
+  const store = new FileSessionStore({ dir });
+  const id = `-Z${'a'.repeat(41)}`;
+  await store.write(id, { createdAt: 0, touchedAt: 0, data: { user: 'ada' } });
+  const shown = await cli(['sessions', 'show', id, '--dir', dir]);
+  t.is(shown.code, 0, shown.stderr);
+  t.like(JSON.parse(shown.stdout), { data: { user: 'ada' } });
+  const withDashes = await cli(['sessions', 'show', '--dir', dir, '--', id]);
+  t.is(withDashes.code, 0, withDashes.stderr);
+  const deleted = await cli(['sessions', '--dir', dir, 'delete', id]);
+  t.is(deleted.code, 0, deleted.stderr);
+  t.deepEqual(await readdir(dir), []);
+  const option = await cli(['sessions', 'show', '-Z', '--dir', dir]);
+  t.is(option.code, 2);
+  t.regex(option.stderr, /unknown option '-Z'/);
+});
+
 test('gc removes expired sessions and skips locked ones', async (t) => {
   const now = Date.now();
   const { dir, store, ids } = await folderWith([
