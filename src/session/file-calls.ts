@@ -4,8 +4,8 @@
 // must not hold up the others, so its calls go to libuv's thread pool.
 
 import {
-  close, closeSync, fstat, fstatSync, fsync, fsyncSync, open, openSync, readFile, readFileSync, rename, renameSync, unlink,
-  unlinkSync, writeFile, type Stats,
+  close, closeSync, fstat, fstatSync, fsync, fsyncSync, open, openSync, read, readSync, rename, renameSync, unlink, unlinkSync,
+  writeFile, type Stats,
 } from 'node:fs';
 import { writeAll } from '../base/sync-io.js';
 
@@ -15,7 +15,9 @@ export interface FileCalls {
   readonly blocking: boolean;
   open(path: string, flags: number, mode?: number): Promise<number>;
   fstat(fd: number): Promise<Stats>;
-  readText(fd: number): Promise<string>;
+  /** The first `size` bytes of the file as UTF-8 (fewer if it ends sooner), read from its
+   * start: the caller knows the size from its fstat, which spares readFile's own. */
+  readText(fd: number, size: number): Promise<string>;
   writeText(fd: number, text: string): Promise<void>;
   fsync(fd: number): Promise<void>;
   close(fd: number): Promise<void>;
@@ -28,13 +30,21 @@ export const BLOCKING_CALLS: FileCalls = {
   blocking: true,
   open: async (path, flags, mode) => openSync(path, flags, mode),
   fstat: async (fd) => fstatSync(fd),
-  readText: async (fd) => readFileSync(fd, 'utf8'),
+  readText: async (fd, size) => readText(size, (buffer, at) => readSync(fd, buffer, at, size - at, at)),
   writeText: async (fd, text) => writeAll(fd, text), // writeSync, which the response needs anyway.
   fsync: async (fd) => fsyncSync(fd),
   close: async (fd) => closeSync(fd),
   rename: async (from, to) => renameSync(from, to),
   unlink: async (path) => unlinkSync(path),
 };
+
+/** Reads until `size` bytes or the end of the file, each `readAt` call filling `buffer` from `at`. */
+async function readText(size: number, readAt: (buffer: Buffer, at: number) => number | Promise<number>): Promise<string> {
+  const buffer = Buffer.allocUnsafe(size);
+  let filled = 0;
+  for (let got = -1; filled < size && got !== 0; filled += got) got = await readAt(buffer, filled);
+  return buffer.toString('utf8', 0, filled);
+}
 
 /** Node's callback API as a promise (node:fs/promises has no calls on plain descriptors). */
 function call<T>(start: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
@@ -46,7 +56,7 @@ export const THREAD_POOL_CALLS: FileCalls = {
   blocking: false,
   open: (path, flags, mode) => call((done) => open(path, flags, mode, done)),
   fstat: (fd) => call((done) => fstat(fd, done)),
-  readText: (fd) => call((done) => readFile(fd, 'utf8', done)),
+  readText: (fd, size) => readText(size, (buffer, at) => call((done) => read(fd, buffer, at, size - at, at, done))),
   writeText: (fd, text) => call((done) => writeFile(fd, text, done)),
   fsync: (fd) => call((done) => fsync(fd, done)),
   close: (fd) => call((done) => close(fd, done)),

@@ -104,7 +104,7 @@ export class FileSessionStore implements SessionStore {
         if (uid !== undefined && info.uid !== uid) return this.#foreign(file, `owned by uid ${info.uid}, not by uid ${uid}`);
         if ((info.mode & 0o077) !== 0) return this.#foreign(file, `mode ${octal(info.mode)} lets others read or write it`);
         if (info.size > this.maxDataBytes + RECORD_OVERHEAD_BYTES) return this.#foreign(file, `${info.size} bytes, over the limit`);
-        text = await fs.readText(fd);
+        text = await fs.readText(fd, info.size);
       } finally {
         await fs.close(fd);
       }

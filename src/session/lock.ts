@@ -103,10 +103,13 @@ class HeldLock implements SessionLock {
   #made = false;
   #ino = 0;
   #birthtimeMs = 0;
+  /** When assertHeld last found the lock ours and fresh (0: never). */
+  #verifiedAt = 0;
   readonly #lockDir: string;
 
   constructor(readonly file: string, readonly staleMs: number, readonly log: (line: string) => void, readonly blocking: boolean) {
     this.#lockDir = file + LOCK_SUFFIX;
+    Object.setPrototypeOf(this.guardedFs, precisionCache(dirname(file)));
   }
 
   get compromised(): boolean {
@@ -144,7 +147,7 @@ class HeldLock implements SessionLock {
     utimes: (path: string, atime: Date, mtime: Date, done: (error: Error | null) => void) => utimes(path, atime, mtime, done),
     realpath: (path: string, done: (error: Error | null, resolved?: string) => void) => realpath(path, done),
     rmdir: (path: string, done: (error: Error | null) => void) => {
-      if (path !== this.#lockDir || this.#ino === 0) return rmdir(path, done);
+      if (path !== this.#lockDir || this.#ino === 0 || this.#justVerified()) return rmdir(path, done);
       stat(path, (error, info) => {
         if (error !== null) return done(error);
         if (!this.#isOurs(info)) return done(null);
@@ -168,7 +171,13 @@ class HeldLock implements SessionLock {
   }
 
   #mayRemove(path: string, statNow: () => Stats): boolean {
-    return path !== this.#lockDir || this.#ino === 0 || this.#isOurs(statNow());
+    return path !== this.#lockDir || this.#ino === 0 || this.#justVerified() || this.#isOurs(statNow());
+  }
+
+  /** Whether assertHeld found the lock ours and fresh so recently that no one can have taken it
+   * over since: no one may before it is staleMs old, and it was at most three quarters of that. */
+  #justVerified(): boolean {
+    return Date.now() - this.#verifiedAt < this.staleMs * 0.25;
   }
 
   #remember(info: Stats): void {
@@ -182,6 +191,7 @@ class HeldLock implements SessionLock {
 
   async start(release: () => void | Promise<void>): Promise<void> {
     this.#release = release;
+    keepPrecision(this.guardedFs);
     if (this.#ino === 0) this.#remember(await this.#stat()); // Should proper-lockfile not have stat'ed it.
   }
 
@@ -208,7 +218,9 @@ class HeldLock implements SessionLock {
     // (not removed and made again by another process), and fresh enough that no one may take it
     // over in the moment before our rename. A quarter of staleMs (≥ 500 ms) is that moment.
     if (!this.#isOurs(info)) throw lost(this.file, 'another process took it over');
-    if (Date.now() - info.mtimeMs > this.staleMs * 0.75) throw lost(this.file, 'it was not refreshed in time');
+    const now = Date.now();
+    if (now - info.mtimeMs > this.staleMs * 0.75) throw lost(this.file, 'it was not refreshed in time');
+    this.#verifiedAt = now;
   }
 
   async release(): Promise<void> {
@@ -222,6 +234,27 @@ class HeldLock implements SessionLock {
       const code = errorCode(error);
       if (code !== 'ERELEASED' && code !== 'ENOTACQUIRED') this.log(`cgi-shim: releasing ${this.file}.lock failed: ${errorMessage(error)}`);
     }
+  }
+}
+
+/**
+ * proper-lockfile learns a folder's mtime precision with a utimes and a stat of each new lock,
+ * and caches the answer on the fs object it is given; each lock has a guarded fs of its own, so
+ * the answer is kept on a prototype the locks of one folder share (one folder, one file system).
+ */
+const precisionCaches = new Map<string, object>();
+
+function precisionCache(folder: string): object {
+  let cache = precisionCaches.get(folder);
+  if (cache === undefined) precisionCaches.set(folder, (cache = {}));
+  return cache;
+}
+
+/** Moves what proper-lockfile cached on `fs` (its only symbol-keyed property) to the folder's cache. */
+function keepPrecision(fs: object): void {
+  const cache = Object.getPrototypeOf(fs) as object;
+  for (const key of Object.getOwnPropertySymbols(fs)) {
+    if (!Object.prototype.hasOwnProperty.call(cache, key)) Object.defineProperty(cache, key, { value: (fs as Record<symbol, unknown>)[key] });
   }
 }
 

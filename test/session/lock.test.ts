@@ -1,5 +1,7 @@
 import test from 'ava';
+import fs from 'node:fs';
 import { mkdir, readdir, rmdir, stat, utimes } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { CgiError } from '../../src/base/errors.js';
 import { acquireLock, isLocked, isStaleLock, removeStaleLock } from '../../src/session/lock.js';
@@ -184,6 +186,29 @@ for (const blocking of [true, false]) {
     t.regex(lines[0]!, new RegExp(`^cgi-shim: releasing ${file}\\.lock failed: ENOTEMPTY`));
   });
 }
+
+test.serial('thread pool: the locks of one folder learn its mtime precision once (a utimes), the locks of another folder again', async (t) => {
+  // proper-lockfile probes with a utimes of each new lock directory unless it has the answer.
+  const touched: string[] = [];
+  const original = fs.utimes;
+  fs.utimes = ((path: fs.PathLike, atime: fs.TimeLike, mtime: fs.TimeLike, done: fs.NoParamCallback) => {
+    touched.push(String(path));
+    original(path, atime, mtime, done);
+  }) as typeof fs.utimes;
+  syncBuiltinESMExports();
+  try {
+    const [one, other] = [await tempDir(), await tempDir()];
+    for (const file of [join(one, 'a.json'), join(one, 'b.json'), join(other, 'a.json'), join(one, 'c.json')]) {
+      const lock = await acquireLock(file, resolveLockTiming(), quiet, false);
+      await lock.assertHeld();
+      await lock.release();
+    }
+    t.deepEqual(touched, [join(one, 'a.json.lock'), join(other, 'a.json.lock')]);
+  } finally {
+    fs.utimes = original;
+    syncBuiltinESMExports();
+  }
+});
 
 test('isStaleLock: older than staleMs, or further ahead than staleMs', (t) => {
   t.false(isStaleLock(1000, 10_000, 1000));
