@@ -25,7 +25,8 @@ options:
 
 The workers read their settings from the environment: CGI_SESSION_DIR, CGI_SECRET, CGI_DEBUG,
 CGI_FCGI_MAX_REQUESTS (requests before a worker is replaced; default ${FASTCGI_DEFAULTS.maxRequests}, no limit),
-CGI_FCGI_REQUEST_TIMEOUT (seconds; default ${FASTCGI_DEFAULTS.requestTimeoutSeconds}).
+CGI_FCGI_REQUEST_TIMEOUT (seconds; default ${FASTCGI_DEFAULTS.requestTimeoutSeconds}). NODE_OPTIONS gets
+${FASTCGI_DEFAULTS.nodeOptions} (memory stays flat) unless it sets that option itself.
 `;
 
 const SPEC = {
@@ -43,6 +44,15 @@ const SPEC = {
 /** Variables a worker must not inherit: they would make it think it is a CGI run or that
  * systemd's socket is its own. */
 const NOT_INHERITED = ['GATEWAY_INTERFACE', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES'];
+
+/** `current` NODE_OPTIONS with `added` after them, unless they set that option already (the
+ * user's choice stands). */
+export function withNodeOptions(current: string | undefined, added: string): string {
+  const name = added.split('=', 1)[0]!;
+  const words = (current ?? '').split(/\s+/).filter((word) => word !== '');
+  if (words.some((word) => word === name || word.startsWith(`${name}=`))) return words.join(' ');
+  return [...words, added].join(' ');
+}
 
 /** Runs `cgi-shim fastcgi`; resolves with the exit status once the workers have stopped. */
 export async function main(args: string[]): Promise<number> {
@@ -75,6 +85,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const env = { ...process.env };
   for (const name of NOT_INHERITED) delete env[name];
+  env.NODE_OPTIONS = withNodeOptions(env.NODE_OPTIONS, FASTCGI_DEFAULTS.nodeOptions);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const pool = new WorkerPool({ script, fd: socket.fd, workers, env, log });
   log(`cgi-shim fastcgi: ${script} on ${values.listen ?? 'the socket systemd passed'}, ${workers} worker${workers === 1 ? '' : 's'}`);

@@ -1,8 +1,11 @@
 // `cgi-shim fastcgi` as a user meets it: its usage errors. (Serving, recycling and stopping are
 // in test/adapters/fastcgi/process.test.ts, through the same command.)
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIST_CGI_BIN } from '../helpers/cgi.js';
+import { FASTCGI_DEFAULTS } from '../../src/adapters/fastcgi/serve.js';
+import { withNodeOptions } from '../../src/cli/fastcgi.js';
+import { DIST_CGI_BIN, ROOT } from '../helpers/cgi.js';
 import { runCli } from '../helpers/cli.js';
 
 const HELLO = join(DIST_CGI_BIN, 'hello.cgi');
@@ -32,4 +35,17 @@ test('cgi-shim fastcgi refuses a script it cannot run', async (t) => {
   const run = await runCli(['fastcgi', join(DIST_CGI_BIN, 'package.json'), '--listen', '/tmp/x.sock']);
   t.is(run.code, 2);
   t.regex(run.stderr, /cannot run .*package\.json/);
+});
+
+test('withNodeOptions adds the option after the user\'s, unless they set it themselves', (t) => {
+  t.is(withNodeOptions(undefined, '--max-semi-space-size=1'), '--max-semi-space-size=1');
+  t.is(withNodeOptions('  --enable-source-maps ', '--max-semi-space-size=1'), '--enable-source-maps --max-semi-space-size=1');
+  t.is(withNodeOptions('--max-semi-space-size=8 --trace-warnings', '--max-semi-space-size=1'), '--max-semi-space-size=8 --trace-warnings');
+  t.is(withNodeOptions('--max-semi-space-size-x=8', '--max-semi-space-size=1'), '--max-semi-space-size-x=8 --max-semi-space-size=1');
+});
+
+test('the shipped FastCGI configurations start processes with the same Node option as cgi-shim fastcgi', (t) => {
+  const option = FASTCGI_DEFAULTS.nodeOptions;
+  t.true(readFileSync(join(ROOT, 'apache-fcgid.conf'), 'utf8').includes(`\nFcgidInitialEnv NODE_OPTIONS "${option}"\n`));
+  t.true(readFileSync(join(ROOT, 'lighttpd-fastcgi.conf'), 'utf8').includes(`"NODE_OPTIONS" => "${option}"`));
 });

@@ -18,6 +18,11 @@ export const FASTCGI_DEFAULTS = {
   requestTimeoutSeconds: 30,
   /** CGI_FCGI_MAX_REQUESTS: requests a process serves before it exits; 0 is no limit. */
   maxRequests: 0,
+  /** The Node option a FastCGI process is started with (`cgi-shim fastcgi` adds it to
+   * NODE_OPTIONS; the shipped web server configurations set it): V8's young generation, which
+   * otherwise grows to 16 MiB per semi-space over the first thousands of requests, stays at
+   * 1 MiB, so a process's memory stays flat from its first requests (BENCHMARKS.md). */
+  nodeOptions: '--max-semi-space-size=1',
 } as const;
 
 /** Seconds a stopping process gives its connections beyond the request timeout. */

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
+import { FASTCGI_DEFAULTS } from '../../../src/adapters/fastcgi/serve.js';
 import { DIST_CGI_BIN, parseCgiOutput, ROOT } from '../../helpers/cgi.js';
 import { startDaemon } from '../../helpers/fastcgi-daemon.js';
 import { fastCgiRequest, type FcgiResponse, type FcgiTarget } from '../../helpers/fastcgi-client.js';
@@ -58,6 +59,14 @@ test('cgi-shim fastcgi: workers recycled after CGI_FCGI_MAX_REQUESTS lose no req
     t.regex(daemon.stderr(), /worker \d+ exited \(status 0\); starting another/);
     t.is(await daemon.stop(), 0);
   });
+});
+
+test('cgi-shim fastcgi starts its workers with NODE_OPTIONS capping the young generation, after the user\'s own', async (t) => {
+  const daemon = await startDaemon(probe, { env: { NODE_OPTIONS: '--trace-warnings' } });
+  t.teardown(() => daemon.stop());
+  const response = await fastCgiRequest(daemon.path, { ...PARAMS, QUERY_STRING: 'case=pid' });
+  const environment = readFileSync(`/proc/${response.cgi.text.trim()}/environ`, 'latin1').split('\0');
+  t.true(environment.includes(`NODE_OPTIONS=--trace-warnings ${FASTCGI_DEFAULTS.nodeOptions}`), environment.filter((v) => v.startsWith('NODE_')).join(' '));
 });
 
 test('cgi-shim fastcgi: SIGTERM under load answers every request it began, and counts each once', async (t) => {
