@@ -167,23 +167,42 @@ failed request. CGI keeps the blocking calls: \`npm run bench:compare\` of count
 after, 200 paired runs in each order, after − before: +0.69 ms (95 % interval −1.36 to 2.37) and
 −0.90 ms (−4.90 to 2.02): no difference beyond the noise.
 
-**The counter goals against PHP-FPM are not met** (this run: counter.cgi 0.26 × PHP-FPM's
-files-session counter, 0.29 × with \`durable: false\`; 0 lost updates). What bounds it now is not
-our thread: a second worker does not help (\`cgi-shim fastcgi --workers 1\` against \`--workers 2\`,
-the benchmark's 8 visitors on kept connections, 4 runs each, interleaved, load 3–5: 528, 595, 630,
-509 against 616, 640, 572, 560 req/s). Each save changes the sessions folder four times: the lock
-directory made and removed (proper-lockfile's mkdir lock) and the temporary file created and
-renamed over the session (the atomic save), and the kernel serializes changes to one directory.
-PHP locks with flock and rewrites the file in place: no change to the folder at all, and a file cut
-short by a crash. Closing the gap means fewer folder changes per request (sessions spread over
-subfolders, or a lock that is not a directory), not a faster runtime; both are left for later.
+**The counter goals against PHP-FPM are not met** (see the goals above). What bounds it is not
+our thread alone: a second worker does not help (\`cgi-shim fastcgi --workers 1\` against
+\`--workers 2\`, the benchmark's 8 visitors on kept connections, 4 runs each, interleaved, load
+3–5: 528, 595, 630, 509 against 616, 640, 572, 560 req/s), nor does the disk much: counter.cgi
+(durable) on 8 kept connections straight over FastCGI, 10,000 requests, made 863 req/s with its
+sessions on this machine's ext4 and 1,209 req/s on a tmpfs. On the tmpfs the process spent about
+1 ms of CPU per request (hello.cgi: 0.23 ms): 0.66 ms on its main thread (hello.cgi: 0.2), 0.28 ms in
+libuv's thread pool and 0.14 ms in V8's collector threads. A save is some twenty file calls (the
+folder's check, proper-lockfile's mkdir, stat and rmdir, the session's open, fstat, read and close,
+the lock's check, the temporary file's open, write, fsync, close and rename, the folder's open,
+fsync and close), and each one through the thread pool costs the main thread a hand-over and a
+wake-up of a pool thread; on two cores busy with Apache and wrk, those switches are most of the
+cost. PHP makes about six system calls in its own thread (flock, read, ftruncate, write), with no
+lock directory, no temporary file and no fsync (a crash can leave a file cut short).
+
+Fewer calls per save: the record is read in one read sized by the fstat already made (no second
+fstat), proper-lockfile's probe of the folder's mtime precision (a utimes and a stat per lock) is
+made once per folder, and a release right after the save's check of the lock skips its stat (no
+one may take the lock over in the quarter of staleMs after that check). counter.cgi as built,
+sessions on a tmpfs, 6,000 requests on 8 kept connections, before and after taken in turn, 3
+rounds, load 5–9 from other work: 524, 910, 900 against 944, 1,074, 1,062 req/s; CPU per request
+1.17 against 0.97 ms. Closing the rest of the gap would take a lock that is not a directory and a
+save that is not a new file, or the calls made blocking where they cannot stall (a page-cached
+read); the first gives up proper-lockfile, the second the atomic save, and the third needs a
+measure of the stalls it risks: all left for later.
 
 Memory: V8 grows its young generation (to 16 MiB per semi-space) under the allocation rate of a
-busy FastCGI process, which shows as 25–30 MiB more resident memory in the first ~25,000 requests
-and none after; the live heap stays flat (table above). So the goal, measured from request
-1,000, is not met: 64 % more for hello.cgi, 25 % for counter.cgi, all of it before request 10,000.
-\`NODE_OPTIONS=--max-semi-space-size=1\` in the process's environment (FcgidInitialEnv,
-lighttpd's bin-environment, the daemon's) caps it (hello.cgi 10.6 %), at no cost in req/s.
+busy FastCGI process: 25–30 MiB more resident memory in the first ~25,000 requests and none
+after, while the live heap stays flat (the table above, "Node's defaults"). So the shipped
+configurations and \`cgi-shim fastcgi\` start FastCGI processes with
+NODE_OPTIONS=--max-semi-space-size=1 (src/adapters/fastcgi/serve.ts, FASTCGI_DEFAULTS), which keeps
+it at 1 MiB. What it costs: hello.cgi, 3,705 against 3,622 req/s uncapped in the run before this
+change; counter.cgi, 6,000 requests on 8 kept connections in turn, 3 rounds, load 5–9: 924, 936,
+657 against 906, 948, 598 req/s uncapped, no difference beyond the noise. Fixed sizes (the
+minimum set to the maximum) of 4 and 8 MiB were flat too but larger (counter.cgi at 50,000
+requests: 75 and 81 MiB, against 65 MiB capped at 1 and 95 MiB uncapped).
 `;
 
 /** What was measured for the Redis store (issue 18), and why the code is as it is. */
