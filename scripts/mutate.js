@@ -19,7 +19,7 @@ const MODULES = {
   'session/id': ['test/session/id.test.ts'],
   'session/csrf': ['test/session/csrf.test.ts'],
   'session/gc': ['test/session/gc.test.ts'],
-  'session/options': ['test/session/session.test.ts'],
+  'session/options': ['test/session/options.test.ts', 'test/session/session.test.ts'],
   'secrets/signing': ['test/secrets/signing.test.ts'],
   'secrets/passwords': ['test/secrets/passwords.test.ts'],
   'base/html': ['test/base/html.test.ts'],
