@@ -1,7 +1,8 @@
 // The Redis lock beyond the store contract: what a lost or released lock answers and logs, the
 // tokens that tell holders apart, and the scripts' precomputed SHA-1s.
 import { createHash } from 'node:crypto';
-import { CgiError } from '../../../src/base/errors.js';
+import { CgiError, ConfigError } from '../../../src/base/errors.js';
+import { RedisClient } from '../../../src/session/redis/client.js';
 import { createSessionId } from '../../../src/session/id.js';
 import { acquireRedisLock, RENEW_SCRIPT, UNLOCK_SCRIPT } from '../../../src/session/redis/lock.js';
 import { WRITE_SCRIPT } from '../../../src/session/redis/store.js';
@@ -71,4 +72,16 @@ test('locks taken at the same moment in one process have tokens of their own', a
   const locks = await Promise.all(keys.map((key) => acquireRedisLock(redis.client, key, TIMING, () => {})));
   t.is(new Set(locks.map((lock) => lock.token)).size, 50);
   await Promise.all(locks.map((lock) => lock.release()));
+});
+
+test('a database the server does not have is ESESSIONCONFIG (a 500: waiting will not fix it), saying the fix, with its cause', async (t) => {
+  const wrong = new RedisClient({ port: redis.server.port, db: 99 });
+  const key = `cgi-shim:lock:${await createSessionId()}`;
+  const error = await t.throwsAsync(acquireRedisLock(wrong, key, TIMING, () => {}), { instanceOf: ConfigError });
+  t.is(error!.code, 'ESESSIONCONFIG');
+  t.true(error!.message.startsWith(`cannot lock ${key} on ${wrong.address}: `), error!.message);
+  t.true(error!.message.endsWith('; fix: the user, password and database in CGI_SESSION_STORE, and an ACL that lets that user read and write ' +
+    'the store\'s keys (SECURITY.md, Redis)'), error!.message);
+  t.regex(String((error!.cause as Error).message), /DB index is out of range/);
+  await wrong.close();
 });
