@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import { CgiError, ConfigError } from '../../../src/base/errors.js';
 import { RedisClient } from '../../../src/session/redis/client.js';
 import { createSessionId } from '../../../src/session/id.js';
-import { acquireRedisLock, RENEW_SCRIPT, UNLOCK_SCRIPT } from '../../../src/session/redis/lock.js';
+import { acquireRedisLock, RedisLock, RENEW_SCRIPT, UNLOCK_SCRIPT } from '../../../src/session/redis/lock.js';
 import { WRITE_SCRIPT } from '../../../src/session/redis/store.js';
+import { startRedis } from '../../helpers/redis-server.js';
 import { redisTest, sharedRedis } from '../../helpers/redis-test.js';
 
 const test = redisTest();
@@ -84,4 +85,68 @@ test('a database the server does not have is ESESSIONCONFIG (a 500: waiting will
     'the store\'s keys (SECURITY.md, Redis)'), error!.message);
   t.regex(String((error!.cause as Error).message), /DB index is out of range/);
   await wrong.close();
+});
+
+/** A client of a port where nothing listens: every command fails (ECONNREFUSED). */
+function downClient(): RedisClient {
+  return new RedisClient({ port: 1 });
+}
+
+/** Waits until `lines` holds a line matching `pattern`: an event, however long the machine takes. */
+async function logged(lines: string[], pattern: RegExp): Promise<string> {
+  for (;;) {
+    const line = lines.find((entry) => pattern.test(entry));
+    if (line !== undefined) return line;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test('a server that cannot be reached: taking or checking a lock is ESESSIONSTORE (a 503) naming it; a release that fails is logged', async (t) => {
+  const client = downClient();
+  const key = `cgi-shim:lock:${await createSessionId()}`;
+  const taking = await t.throwsAsync(acquireRedisLock(client, key, TIMING, () => {}), { instanceOf: CgiError });
+  t.is(taking!.code, 'ESESSIONSTORE');
+  t.true(taking!.message.startsWith(`cannot lock ${key} on ${client.address}: `), taking!.message);
+  t.not(taking!.cause, undefined);
+  const lines: string[] = [];
+  const lock = new RedisLock(client, key, 'a token', TIMING, (line) => lines.push(line)); // As if the server went down since.
+  const checking = await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError });
+  t.is(checking!.code, 'ESESSIONSTORE');
+  t.true(checking!.message.startsWith(`cannot check lock ${key} on ${client.address}: `), checking!.message);
+  await lock.release();
+  t.is(lines.length, 1);
+  t.regex(lines[0]!, new RegExp(`^cgi-shim: releasing session lock ${key} failed \\(.+\\); it expires by itself$`));
+  await client.close();
+});
+
+test('a held lock whose renewal fails says so in the log', async (t) => {
+  t.timeout(30_000); // A renewal that never comes fails the test instead of hanging it.
+  const client = downClient();
+  const lines: string[] = [];
+  const key = `cgi-shim:lock:${await createSessionId()}`;
+  const lock = new RedisLock(client, key, 'a token', { staleMs: 2000, updateMs: 1000, waitMs: 0 }, (line) => lines.push(line));
+  t.regex(await logged(lines, /renewing/), new RegExp(`^cgi-shim: renewing session lock ${key} failed: `));
+  await lock.release();
+  await client.close();
+});
+
+test('a held lock whose renewal finds another holder is marked lost and says why', async (t) => {
+  t.timeout(30_000); // A renewal that never comes fails the test instead of hanging it.
+  const key = `cgi-shim:lock:${await createSessionId()}`;
+  const lines: string[] = [];
+  const lock = await acquireRedisLock(redis.client, key, { staleMs: 2000, updateMs: 1000, waitMs: 0 }, (line) => lines.push(line));
+  await redis.client.command(['SET', key, 'another holder\'s token']); // As after our lock expired.
+  t.is(await logged(lines, /was lost/), `cgi-shim: session lock ${key} was lost (it expired before it was renewed); the session will not be saved`);
+  t.true(lock.compromised);
+  await lock.release();
+  await redis.client.command(['DEL', key]);
+});
+
+test('a server that wants a password none was given for is ESESSIONCONFIG (NOAUTH), not a 503 to wait out', async (t) => {
+  const guarded = await startRedis({ config: ['requirepass a-password'] });
+  t.teardown(() => guarded.dispose());
+  const client = new RedisClient({ port: guarded.port });
+  const error = await t.throwsAsync(acquireRedisLock(client, `cgi-shim:lock:${await createSessionId()}`, TIMING, () => {}), { instanceOf: ConfigError });
+  t.is(error!.code, 'ESESSIONCONFIG');
+  await client.close();
 });
