@@ -3,7 +3,8 @@
 
 import test, { type TestFn } from 'ava';
 import { existsSync } from 'node:fs';
-import { REDIS_MISSING, REDIS_SERVER } from './redis-server.js';
+import { RedisClient } from '../../src/session/redis/client.js';
+import { REDIS_MISSING, REDIS_SERVER, startRedis, type RedisServer } from './redis-server.js';
 
 /**
  * ava's `test` for a file of Redis tests. Where redis-server is missing it says so loudly and
@@ -22,4 +23,19 @@ export function redisTest(): TestFn {
     after: test.after,
   });
   return skipping as unknown as TestFn;
+}
+
+/** A redis-server and a client of it for the tests of one file (`test` from redisTest): started
+ * before them, stopped after them. Read its fields inside the tests. */
+export function sharedRedis(test: TestFn): { server: RedisServer; client: RedisClient } {
+  const shared = {} as { server: RedisServer; client: RedisClient };
+  test.before(async () => {
+    shared.server = await startRedis();
+    shared.client = new RedisClient({ port: shared.server.port });
+  });
+  test.after.always(async () => {
+    await shared.client?.close();
+    await shared.server?.dispose();
+  });
+  return shared;
 }

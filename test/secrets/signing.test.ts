@@ -4,8 +4,9 @@ import { readdirSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSigner } from '../../src/index.js';
-import { CgiError, ConfigError } from '../../src/base/errors.js';
+import { CgiError, ConfigError, HttpError } from '../../src/base/errors.js';
 import { createSignerWithKey } from '../../src/secrets/signing.js';
+import { fillUp, mountSmallDisk } from '../helpers/full-disk.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { IS_ROOT, NOBODY } from '../helpers/users.js';
 
@@ -115,8 +116,24 @@ if (IS_ROOT) {
     await t.throwsAsync(createSigner({ env: {}, dir }), { instanceOf: ConfigError, message: /is owned by uid 65534, not by uid 0/ });
     t.deepEqual(await readdir(dir), []);
   });
+
+  test('createSigner on a full disk: HttpError 503 with Retry-After, its cause naming the key file it could not make, no file left', async (t) => {
+    const dir = join(await tempDir(), 'sessions');
+    await mkdir(dir);
+    mountSmallDisk(t, dir);
+    fillUp(join(dir, 'filler'));
+    const error = await t.throwsAsync(createSigner({ env: {}, dir }), { instanceOf: HttpError });
+    t.is(error!.status, 503);
+    t.true(error!.expose);
+    t.deepEqual(error!.headers, { 'Retry-After': '10' });
+    t.is(error!.message, 'This page is unavailable for a moment. Please try again later.');
+    const cause = error!.cause as CgiError;
+    t.is(cause.code, 'ESESSIONSTORE');
+    t.true(cause.message.startsWith(`cannot use the signing key file ${dir}/.secret-key: ENOSPC`), cause.message);
+    t.deepEqual(await readdir(dir), ['filler']);
+  });
 } else {
-  test.skip('createSigner refuses a key file or folder of another user (needs root to make one)', () => {});
+  test.skip('createSigner refuses a key file or folder of another user, and answers 503 on a full disk (needs root to make them)', () => {});
 }
 
 test('verify refuses anything before a signed value, and a value not encoded as sign encodes it', (t) => {
@@ -161,4 +178,13 @@ test.serial('createSigner closes the key file it reads', async (t) => {
   const before = open();
   await createSigner({ env: {}, dir });
   t.is(open(), before);
+});
+
+test('createSigner: a key file it cannot open for another reason than a bad file is a ConfigError ESECRET naming it', async (t) => {
+  const dir = await tempDir();
+  await writeFile(join(dir, 'file'), '');
+  const keyFile = join(dir, 'file', 'key'); // Under a regular file: ENOTDIR.
+  const error = await t.throwsAsync(createSigner({ env: {}, keyFile }), { instanceOf: ConfigError });
+  t.is(error!.code, 'ESECRET');
+  t.true(error!.message.startsWith(`cannot use the signing key file ${keyFile}: ENOTDIR`), error!.message);
 });

@@ -4,12 +4,12 @@
 // are made as nobody and scripts run as www-data; otherwise these tests cannot act as others.
 
 import test from 'ava';
-import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { chmod, chown, copyFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { cookieValue, DIST_CGI_BIN, runScript, type ScriptRun } from '../helpers/cgi.js';
 import { buildFixtures } from '../helpers/fixtures.js';
+import { fillUp, mountSmallDisk } from '../helpers/full-disk.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { IS_ROOT, lookUpUser, NOBODY } from '../helpers/users.js';
 
@@ -129,9 +129,7 @@ if (!IS_ROOT) {
     const dir = join(await tempDir(), 'sessions');
     mkdirSync(dir);
     // A small file system of its own, filled up after the first visit.
-    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', dir], { encoding: 'utf8' });
-    t.is(mounted.status, 0, `mounting a tmpfs needs root and CAP_SYS_ADMIN: ${mounted.stderr}`);
-    t.teardown(() => { spawnSync('umount', [dir]); });
+    mountSmallDisk(t, dir);
     const first = await runScript('counter', { env: { CGI_SESSION_DIR: dir } });
     const sid = cookieValue(first.response, 'sid')!;
     const before = await readFile(join(dir, `${sid}.json`), 'utf8');
@@ -166,17 +164,4 @@ if (!IS_ROOT) {
     t.is(run.response.status, 500);
     t.regex(oneLine(t, run), /\.secret-key: it is owned by uid 65534, not by uid 0 that runs this script; fix: chown 0 /);
   });
-}
-
-/** Writes `file` until the disk is full. */
-function fillUp(file: string): void {
-  const fd = openSync(file, 'w');
-  const block = Buffer.alloc(4096, 1);
-  try {
-    for (;;) writeSync(fd, block);
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ENOSPC') throw error;
-  } finally {
-    closeSync(fd);
-  }
 }

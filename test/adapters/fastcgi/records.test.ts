@@ -41,7 +41,8 @@ test('unknownTypeRecord names the type it does not know, as a management record'
 test('parseBeginRequest reads the role and FCGI_KEEP_CONN', (t) => {
   t.deepEqual(parseBeginRequest(Buffer.from([0, 1, 1, 0, 0, 0, 0, 0])), { role: 1, keepConn: true });
   t.deepEqual(parseBeginRequest(Buffer.from([0, 2, 0, 0, 0, 0, 0, 0])), { role: 2, keepConn: false });
-  t.throws(() => parseBeginRequest(Buffer.from([0, 1])), { instanceOf: FcgiProtocolError });
+  const error = t.throws(() => parseBeginRequest(Buffer.from([0, 1])), { instanceOf: FcgiProtocolError, message: 'BEGIN_REQUEST body of 2 bytes, 8 expected' });
+  t.is(error?.name, 'FcgiProtocolError'); // What the log line names it by.
 });
 
 test('name-value pairs round-trip, with short and long lengths and UTF-8', (t) => {
@@ -58,10 +59,22 @@ test('decodeNameValuePairs gives a prototype-less map, so __proto__ is just a na
   t.is(decoded.constructor as unknown, 'y');
 });
 
-test('decodeNameValuePairs refuses a pair that runs past the end', (t) => {
+test('decodeNameValuePairs refuses a pair that runs past the end: its text, its value\'s length, or a long length cut short', (t) => {
   const bytes = encodeNameValuePairs([['NAME', 'value']]);
-  t.throws(() => decodeNameValuePairs(bytes.subarray(0, bytes.length - 1)), { instanceOf: FcgiProtocolError });
-  t.throws(() => decodeNameValuePairs(Buffer.from([0x80, 0, 0])), { instanceOf: FcgiProtocolError });
+  const refused = { instanceOf: FcgiProtocolError, message: 'a name-value pair runs past the end of its stream' };
+  t.throws(() => decodeNameValuePairs(bytes.subarray(0, bytes.length - 1)), refused);
+  t.throws(() => decodeNameValuePairs(bytes.subarray(0, 1)), refused);
+  t.throws(() => decodeNameValuePairs(Buffer.from([0x80, 0, 0])), refused);
+});
+
+test('name-value pairs: a length of 127 takes one byte, 128 four; a four-byte length may end the stream', (t) => {
+  for (const [size, first] of [[127, 127], [128, 0x80]] as const) {
+    const bytes = encodeNameValuePairs([['N'.repeat(size), 'v']]);
+    t.is(bytes[0], first, `${size}`);
+    t.deepEqual({ ...decodeNameValuePairs(bytes) }, { ['N'.repeat(size)]: 'v' });
+  }
+  // An empty name and value, both lengths in the four-byte form: nothing follows the second.
+  t.deepEqual({ ...decodeNameValuePairs(Buffer.from([0x80, 0, 0, 0, 0x80, 0, 0, 0])) }, { '': '' });
 });
 
 test('RecordReader reassembles records cut at any byte', (t) => {

@@ -3,24 +3,14 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createSessionId } from '../../../src/session/id.js';
-import { RedisClient } from '../../../src/session/redis/client.js';
-import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
-import { redisTest } from '../../helpers/redis-test.js';
+import { startRedis } from '../../helpers/redis-server.js';
+import { redisTest, sharedRedis } from '../../helpers/redis-test.js';
 
 const test = redisTest();
 const holdLock = fileURLToPath(new URL('../../fixtures/redis/hold-lock.ts', import.meta.url));
 const ping = fileURLToPath(new URL('../../fixtures/redis/ping.ts', import.meta.url));
 
-let server: RedisServer;
-let client: RedisClient;
-test.before(async () => {
-  server = await startRedis();
-  client = new RedisClient({ port: server.port });
-});
-test.after.always(async () => {
-  await client?.close();
-  await server?.dispose();
-});
+const redis = sharedRedis(test);
 
 /** Runs a fixture under tsx; a process that hangs is killed after 60 s (and the test fails). */
 function runFixture(file: string, ...args: string[]) {
@@ -30,7 +20,7 @@ function runFixture(file: string, ...args: string[]) {
 for (const mode of ['natural', 'exit', 'release']) {
   test(`a process holding a Redis lock ends and leaves no lock (${mode})`, async (t) => {
     const id = await createSessionId();
-    const result = runFixture(holdLock, String(server.port), id, mode);
+    const result = runFixture(holdLock, String(redis.server.port), id, mode);
     // The lock lasts 60 s and is renewed every 30 s: a process kept alive by either would be
     // killed by spawnSync's timeout (signal SIGTERM, no status).
     t.is(result.status, 0, result.stderr);
@@ -38,18 +28,18 @@ for (const mode of ['natural', 'exit', 'release']) {
     // The release sent from an `exit` handler is not awaited by the process: ask until it is in.
     let exists = 1;
     for (let i = 0; i < 50 && exists === 1; i++) {
-      exists = Number(await client.command(['EXISTS', `cgi-shim:lock:${id}`]));
+      exists = Number(await redis.client.command(['EXISTS', `cgi-shim:lock:${id}`]));
       if (exists === 1) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     t.is(exists, 0);
-    t.is(await client.command(['EXISTS', `cgi-shim:sess:${id}`]), 1);
+    t.is(await redis.client.command(['EXISTS', `cgi-shim:sess:${id}`]), 1);
   });
 }
 
 test('a lone process closing its Redis connection lives until it is closed', (t) => {
   // The idle connection does not hold the process, but closing it does: else the process would
   // end before close() resolves, and "closed" would never be printed.
-  const result = runFixture(ping, String(server.port));
+  const result = runFixture(ping, String(redis.server.port));
   t.is(result.stdout, 'PONG\nclosed\n', result.stderr);
 });
 

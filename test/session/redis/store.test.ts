@@ -198,3 +198,39 @@ test('RedisSessionStore reaches a rediss:// server through CGI_SESSION_STORE_CA'
   t.is((await rejection<CgiError>(untrusted.read(id))).code, 'ESESSIONCONFIG');
   await store.close();
 });
+
+test('RedisSessionStore refuses bad options and IDs with a TypeError naming them', (t) => {
+  for (const server of [undefined, null, 5]) {
+    t.throws(() => new RedisSessionStore({ server } as unknown as RedisStoreOptions), { instanceOf: TypeError, message: `option server is invalid: ${String(server)}` });
+  }
+  for (const [name, value] of [['idleTimeoutSeconds', -1], ['absoluteTimeoutSeconds', Number.NaN], ['idleTimeoutSeconds', '60']] as const) {
+    t.throws(() => storeOf({ [name]: value }), { instanceOf: TypeError, message: `option ${name} is invalid: ${String(value)}` });
+  }
+  t.is(storeOf({ idleTimeoutSeconds: 0 }).idleMs, 0);
+  for (const key of [(s: RedisSessionStore) => s.keyOf('x*'), (s: RedisSessionStore) => s.lockKeyOf('x*')]) {
+    t.throws(() => key(storeOf()), { instanceOf: TypeError, message: 'argument id is invalid: not a session ID' });
+  }
+});
+
+test('RedisSessionStore.write refuses a released lock, and a lock of another session of the same store', async (t) => {
+  const store = storeOf();
+  const [id, other] = await Promise.all([createSessionId(), createSessionId()]);
+  const lock = await store.lock(id);
+  await t.throwsAsync(store.write(other, record({}), lock), { instanceOf: TypeError, message: /argument lock/ });
+  await lock.release();
+  await t.throwsAsync(store.write(id, record({}), lock), { instanceOf: CgiError, message: /\(it was released\)/ });
+  await store.close();
+});
+
+test('RedisSessionStore.read takes a record of maxDataBytes, and logs a value over the limit as no session', async (t) => {
+  const lines: string[] = [];
+  const store = storeOf({ maxDataBytes: 1000, log: (line) => lines.push(line) });
+  const id = await createSessionId();
+  const data = { text: 'x'.repeat(1000 - '{"text":""}'.length) };
+  await store.write(id, record(data));
+  t.deepEqual((await store.read(id))?.data, data);
+  await store.client.command(['SET', `cgi-shim:sess:${id}`, 'x'.repeat(5000)]);
+  t.is(await store.read(id), undefined);
+  t.deepEqual(lines, [`cgi-shim: ignoring cgi-shim:sess:${id}: 5000 characters, over the limit; treated as no session`]);
+  await store.close();
+});
