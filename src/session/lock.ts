@@ -241,6 +241,8 @@ class HeldLock implements SessionLock {
  * proper-lockfile learns a folder's mtime precision with a utimes and a stat of each new lock,
  * and caches the answer on the fs object it is given; each lock has a guarded fs of its own, so
  * the answer is kept on a prototype the locks of one folder share (one folder, one file system).
+ * Its asynchronous API only: the synchronous one copies the fs object's own methods and caches on
+ * the copy, which a CGI process, taking one lock, does not miss.
  */
 const precisionCaches = new Map<string, object>();
 
@@ -250,7 +252,7 @@ function precisionCache(folder: string): object {
   return cache;
 }
 
-/** Moves what proper-lockfile cached on `fs` (its only symbol-keyed property) to the folder's cache. */
+/** Copies what proper-lockfile cached on `fs` (its only symbol-keyed property) to the folder's cache. */
 function keepPrecision(fs: object): void {
   const cache = Object.getPrototypeOf(fs) as object;
   for (const key of Object.getOwnPropertySymbols(fs)) {
