@@ -46,12 +46,14 @@ const SPEC = {
 const NOT_INHERITED = ['GATEWAY_INTERFACE', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES'];
 
 /** `current` NODE_OPTIONS with `added` after them, unless they set that option already (the
- * user's choice stands). */
+ * user's choice stands), left as written: a quoted value may hold spaces. */
 export function withNodeOptions(current: string | undefined, added: string): string {
-  const name = added.split('=', 1)[0]!;
-  const words = (current ?? '').split(/\s+/).filter((word) => word !== '');
-  if (words.some((word) => word === name || word.startsWith(`${name}=`))) return words.join(' ');
-  return [...words, added].join(' ');
+  // V8 reads `_` and `-` in an option's name alike.
+  const nameOf = (word: string) => word.split('=', 1)[0]!.replaceAll('_', '-');
+  const name = nameOf(added);
+  const text = (current ?? '').trim();
+  if (text.split(/\s+/).some((word) => nameOf(word) === name)) return current!;
+  return text === '' ? added : `${current} ${added}`;
 }
 
 /** Runs `cgi-shim fastcgi`; resolves with the exit status once the workers have stopped. */

@@ -39,8 +39,11 @@ test('cgi-shim fastcgi refuses a script it cannot run', async (t) => {
 
 test('withNodeOptions adds the option after the user\'s, unless they set it themselves', (t) => {
   t.is(withNodeOptions(undefined, '--max-semi-space-size=1'), '--max-semi-space-size=1');
-  t.is(withNodeOptions('  --enable-source-maps ', '--max-semi-space-size=1'), '--enable-source-maps --max-semi-space-size=1');
+  t.is(withNodeOptions('   ', '--max-semi-space-size=1'), '--max-semi-space-size=1');
+  t.is(withNodeOptions('--enable-source-maps', '--max-semi-space-size=1'), '--enable-source-maps --max-semi-space-size=1');
+  t.is(withNodeOptions('--require "/srv/a  b.js"', '--max-semi-space-size=1'), '--require "/srv/a  b.js" --max-semi-space-size=1');
   t.is(withNodeOptions('--max-semi-space-size=8 --trace-warnings', '--max-semi-space-size=1'), '--max-semi-space-size=8 --trace-warnings');
+  t.is(withNodeOptions('--max_semi_space_size=4', '--max-semi-space-size=1'), '--max_semi_space_size=4');
   t.is(withNodeOptions('--max-semi-space-size-x=8', '--max-semi-space-size=1'), '--max-semi-space-size-x=8 --max-semi-space-size=1');
 });
 
