@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CgiError } from '../../src/base/errors.js';
 import { acquireLock, isLocked, isStaleLock, removeStaleLock } from '../../src/session/lock.js';
 import { resolveLockTiming } from '../../src/session/lock-timing.js';
+import { secondGetsItOnceReleased } from '../helpers/lock-order.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const quiet = () => {};
@@ -49,19 +50,7 @@ for (const blocking of [true, false]) {
   test(`${mode}: acquireLock waits for a lock that is released within waitMs, and gets it only then`, async (t) => {
     const file = join(await tempDir(), 'x.json');
     const first = await acquireLock(file, resolveLockTiming(), quiet, blocking);
-    const events: string[] = [];
-    const waiting = acquireLock(file, resolveLockTiming({ waitMs: 30_000 }), quiet, blocking).then((lock) => {
-      events.push('second acquired');
-      return lock;
-    });
-    // Let the second try (and retry) while the first holds the lock.
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    t.deepEqual(events, []);
-    events.push('first released');
-    await first.release();
-    const second = await waiting;
-    t.deepEqual(events, ['first released', 'second acquired']);
-    await t.notThrowsAsync(second.assertHeld());
+    const second = await secondGetsItOnceReleased(t, first, () => acquireLock(file, resolveLockTiming({ waitMs: 30_000 }), quiet, blocking));
     await second.release();
   });
 

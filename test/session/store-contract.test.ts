@@ -11,6 +11,7 @@ import { createSessionId } from '../../src/session/id.js';
 import { RedisClient } from '../../src/session/redis/client.js';
 import { RedisSessionStore } from '../../src/session/redis/store.js';
 import type { SessionStore } from '../../src/session/store.js';
+import { secondGetsItOnceReleased } from '../helpers/lock-order.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { redisTest } from '../helpers/redis-test.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -212,18 +213,7 @@ for (const kind of [fileKind(false), fileKind(true), redisKind]) {
     const id = await createSessionId();
     const first = await store.lock(id);
     t.true(await store.isLocked!(id));
-    const events: string[] = [];
-    const second = store.lock(id, { waitMs: 30_000 }).then((lock) => {
-      events.push('second acquired');
-      return lock;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    t.deepEqual(events, []);
-    events.push('first released');
-    await first.release();
-    const lock = await second;
-    t.deepEqual(events, ['first released', 'second acquired']);
-    await t.notThrowsAsync(lock.assertHeld());
+    const lock = await secondGetsItOnceReleased(t, first, () => store.lock(id, { waitMs: 30_000 }));
     await lock.release();
     t.false(await store.isLocked!(id));
     await t.notThrowsAsync(first.release()); // Idempotent.
