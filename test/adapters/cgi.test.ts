@@ -1,7 +1,12 @@
-import test from 'ava';
-import { execFile } from 'node:child_process';
+import test, { type ExecutionContext } from 'ava';
+import { execFile, spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import net from 'node:net';
+import { join } from 'node:path';
 import { run, type Handler } from '../../src/adapters/cgi.js';
 import { parseCgiOutput, ROOT } from '../helpers/cgi.js';
+import { fastCgiRequest, type FcgiResponse } from '../helpers/fastcgi-client.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { BASE_ENV, BEHAVIOURS, type AdapterRun, type InvokeOptions } from './behaviour.js';
 
 async function invoke(handler: Handler, options: InvokeOptions = {}): Promise<AdapterRun & { writes: number }> {
@@ -17,6 +22,14 @@ async function invoke(handler: Handler, options: InvokeOptions = {}): Promise<Ad
 test('run writes the response once', async (t) => {
   const result = await invoke((_req, res) => { res.text('ok'); });
   t.is(result.writes, 1);
+});
+
+test('run given its own stdout leaves the process alone: no exit status set, no exit hook added', async (t) => {
+  const hooks = process.listenerCount('beforeExit');
+  const result = await invoke(() => { throw new Error('fails'); });
+  t.is(result.status, 1);
+  t.is(process.exitCode, undefined);
+  t.is(process.listenerCount('beforeExit'), hooks);
 });
 
 // The same table runs through the FastCGI adapter (fastcgi/serve.test.ts).
@@ -65,4 +78,66 @@ test('a script whose handler never settles answers 500, says why on stderr, and 
 test('a client\'s Proxy header (HTTP_PROXY) is gone from the script process\'s own environment, which HTTP clients read (httpoxy)', async (t) => {
   const run = await runSource('test/fixtures/probe.ts', { ...CGI, QUERY_STRING: 'case=proxy-env', HTTP_PROXY: 'http://attacker.example:8080' });
   t.is(parseCgiOutput(Buffer.from(run.stdout)).text, '(unset)\n', run.stderr);
+});
+
+test('a script process lets its timers and a \'beforeExit\' listener\'s work finish before it exits', async (t) => {
+  const run = await runSource('test/fixtures/scripts/after-response.ts', { ...CGI, QUERY_STRING: '' });
+  t.is(run.code, 0, run.stderr);
+  t.is(parseCgiOutput(Buffer.from(run.stdout)).text, 'fine');
+  t.regex(run.stderr, /timer done\n/);
+  t.regex(run.stderr, /beforeExit work done\n/);
+  t.regex(run.stderr, /exit listener ran with 0\n/);
+});
+
+/** A Unix socket bound but not yet listening, as `cgi-shim fastcgi` hands one to a worker as
+ * fd 0; closed, and its folder removed, when the test ends. */
+async function boundSocket(t: ExecutionContext): Promise<{ path: string; fd: number }> {
+  const dir = await tempDir('cgi-shim-cgi-socket-');
+  const path = join(dir, 's.sock');
+  // Why the cast: net's handle factory is internal, and the only way to a bound socket's fd.
+  const handle = (net as unknown as { _createServerHandle(p: string, a: number, b: number): { fd: number; close(): void } })._createServerHandle(path, -1, -1);
+  t.teardown(async () => {
+    handle.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { path, fd: handle.fd };
+}
+
+/** Starts `script` from source with `fd` as its stdin and `env` only; killed when the test ends. */
+function startSource(t: ExecutionContext, script: string, fd: number, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT, env: { PATH: process.env.PATH, ...mutant, ...env }, stdio: [fd, 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const { stdout, stderr } = child;
+  if (stdout === null || stderr === null) throw new Error('spawn gave no pipes');
+  stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  t.teardown(() => { child.kill('SIGKILL'); });
+  return { child, exited, stdout: () => Buffer.concat(out), stderr: () => Buffer.concat(err).toString() };
+}
+
+test('a script started without GATEWAY_INTERFACE on a listening socket serves FastCGI there', async (t) => {
+  const socket = await boundSocket(t);
+  const script = startSource(t, 'cgi-bin/hello.ts', socket.fd, {});
+  let response: FcgiResponse | undefined;
+  const deadline = Date.now() + 30_000;
+  while (response === undefined) {
+    if (Date.now() > deadline || script.child.exitCode !== null) throw new Error(`no FastCGI answer; stderr: ${script.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    response = await fastCgiRequest(socket.path, { ...CGI, SCRIPT_NAME: '/cgi-bin/hello.cgi', QUERY_STRING: 'name=fcgi' }).catch(() => undefined);
+  }
+  t.regex(response.cgi.text, /Hello, fcgi!/);
+  t.is(script.stdout().length, 0);
+});
+
+test('a script started with GATEWAY_INTERFACE is a CGI request, whatever its stdin is', async (t) => {
+  const socket = await boundSocket(t);
+  const script = startSource(t, 'cgi-bin/hello.ts', socket.fd, { ...CGI, QUERY_STRING: 'name=cgi' });
+  // One serving FastCGI would wait for connections forever: give up well before ava does.
+  const gaveUp = new Promise<string>((resolve) => setTimeout(() => resolve('still running after 15 s'), 15_000).unref());
+  t.is(await Promise.race([script.exited, gaveUp]), 0, script.stderr());
+  t.regex(parseCgiOutput(script.stdout()).text, /Hello, cgi!/);
 });
