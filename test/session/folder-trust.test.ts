@@ -105,7 +105,13 @@ if (!IS_ROOT) {
     t.is(run.response.status, 200);
     t.regex(run.response.text, /id="count">1</);
     t.not(cookieValue(run.response, 'sid'), id);
-    t.is(oneLine(t, run), `cgi-shim: ignoring session file ${join(dir, `${id}.json`)}: owned by uid ${NOBODY}, not by uid ${www.uid}; treated as no session`);
+    // Once for the cookie's read; once more when the save's garbage collection (one request in
+    // a hundred) reads the folder's sessions.
+    const lines = run.stderr.split('\n').filter(Boolean);
+    t.true(lines.length === 1 || lines.length === 2, run.stderr);
+    for (const line of lines) {
+      t.is(line, `cgi-shim: ignoring session file ${join(dir, `${id}.json`)}: owned by uid ${NOBODY}, not by uid ${www.uid}; treated as no session`);
+    }
   });
 
   test('a CGI_SESSION_DIR the script\'s user cannot make answers 500 with one line, not a 503 to retry', async (t) => {
