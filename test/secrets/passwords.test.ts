@@ -1,5 +1,6 @@
 import test from 'ava';
 import { randomBytes, scryptSync } from 'node:crypto';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { hashPassword, verifyPassword } from '../../src/secrets/passwords.js';
 
 test('hashPassword makes a salted, self-describing hash that verifyPassword accepts', async (t) => {
@@ -45,4 +46,47 @@ test('verifyPassword refuses a hash with text around it, or a cost scrypt refuse
   t.false(await verifyPassword('pw', `x${good}`));
   t.false(await verifyPassword('pw', `${good}\n`));
   t.false(await verifyPassword('pw', good.replace('scrypt:1024:', 'scrypt:1000:')), 'N not a power of two');
+});
+
+type ScryptCallback = (error: Error | null, key: Buffer) => void;
+
+/** Runs `body` with node:crypto's scrypt replaced by `standIn` (which passwords.ts imports as an
+ * ES module name: syncBuiltinESMExports makes that name see it). Serial tests only. */
+async function withScrypt(standIn: (...args: unknown[]) => void, body: () => Promise<void>): Promise<void> {
+  const crypto = createRequire(import.meta.url)('node:crypto') as Record<string, unknown>;
+  const real = crypto.scrypt;
+  crypto.scrypt = standIn;
+  syncBuiltinESMExports();
+  try {
+    await body();
+  } finally {
+    crypto.scrypt = real;
+    syncBuiltinESMExports();
+  }
+}
+
+test.serial('verifyPassword refuses a hash over the memory cap before scrypt starts, whatever N and r make it', async (t) => {
+  let calls = 0;
+  await withScrypt((...args) => {
+    calls++;
+    (args.at(-1) as ScryptCallback)(null, Buffer.alloc(32));
+  }, async () => {
+    // 128 · N · r: 128 MiB as 2^17 · 8, and as 2^14 · 64; each is refused with no scrypt call.
+    t.false(await verifyPassword('pw', `scrypt:131072:8:1:${'A'.repeat(22)}:${'A'.repeat(43)}`));
+    t.false(await verifyPassword('pw', `scrypt:16384:64:1:${'A'.repeat(22)}:${'A'.repeat(43)}`));
+    t.is(calls, 0);
+    t.true(await verifyPassword('pw', `scrypt:1024:8:1:${'A'.repeat(22)}:${'A'.repeat(43)}`), 'under the cap, the stand-in\'s key is compared');
+    t.is(calls, 1);
+  });
+});
+
+test.serial('verifyPassword answers false when scrypt fails, and never matches an unknown user, whatever scrypt returns', async (t) => {
+  await withScrypt((...args) => (args.at(-1) as ScryptCallback)(new Error('out of memory'), Buffer.alloc(0)), async () => {
+    t.false(await verifyPassword('pw', `scrypt:1024:8:1:${'A'.repeat(22)}:${'A'.repeat(43)}`));
+  });
+  // The dummy check compares with zeros: even a key of zeros must not let an unknown user in.
+  await withScrypt((...args) => (args.at(-1) as ScryptCallback)(null, Buffer.alloc(32)), async () => {
+    t.false(await verifyPassword('pw', undefined));
+    t.true(await verifyPassword('pw', `scrypt:1024:8:1:${'A'.repeat(22)}:${'A'.repeat(43)}`), 'the stand-in is used');
+  });
 });
