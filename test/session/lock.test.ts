@@ -1,6 +1,6 @@
 import test from 'ava';
 import fs from 'node:fs';
-import { mkdir, readdir, rmdir, stat, utimes } from 'node:fs/promises';
+import { mkdir, readdir, rename, rmdir, stat, utimes } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { CgiError } from '../../src/base/errors.js';
@@ -163,6 +163,41 @@ for (const blocking of [true, false]) {
     await utimes(join(dir, 'c.json.lock'), past, past);
     await t.throwsAsync(late.assertHeld(), { message: /\(it was not refreshed in time\)/ });
     await late.release();
+  });
+
+  test(`${mode}: assertHeld tells a lock directory made again from ours though it has our inode number, or our birth time`, async (t) => {
+    const dir = await tempDir();
+    const timing = resolveLockTiming({ staleMs: 2000, updateMs: 1000 });
+    // Removed and made again later: ext4 hands the freed inode number straight back.
+    const reused = await acquireLock(join(dir, 'a.json'), timing, quiet, blocking);
+    const ours = await stat(join(dir, 'a.json.lock'));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // Past the file system's clock tick.
+    await rmdir(join(dir, 'a.json.lock'));
+    await mkdir(join(dir, 'a.json.lock'));
+    const again = await stat(join(dir, 'a.json.lock'));
+    t.not(again.birthtimeMs, ours.birthtimeMs);
+    t.log(again.ino === ours.ino ? 'the new directory has our inode number' : 'this file system gave the new directory another inode number');
+    await t.throwsAsync(reused.assertHeld(), { message: /\(another process took it over\)/ });
+    await reused.release();
+    // Made in the same tick of the file system's clock as ours (the same birth time), then moved
+    // into place: another inode.
+    let twinned = false;
+    for (let i = 0; i < 20 && !twinned; i++) {
+      const twin = join(dir, `twin-${i}`);
+      await mkdir(twin);
+      const lock = await acquireLock(join(dir, `b${i}.json`), timing, quiet, blocking);
+      const mine = await stat(join(dir, `b${i}.json.lock`));
+      twinned = (await stat(twin)).birthtimeMs === mine.birthtimeMs;
+      if (twinned) {
+        await rmdir(join(dir, `b${i}.json.lock`));
+        await rename(twin, join(dir, `b${i}.json.lock`));
+        await t.throwsAsync(lock.assertHeld(), { message: /\(another process took it over\)/ });
+      }
+      await lock.release();
+    }
+    // A file system with a fine clock never gives two directories one birth time: then only the
+    // first case holds the check.
+    if (!twinned) t.log('no directory made in the same clock tick as a lock in 20 tries: the same-birth-time case did not run');
   });
 
   test(`${mode}: release logs a lock directory it cannot remove`, async (t) => {
