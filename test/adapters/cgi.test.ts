@@ -59,6 +59,15 @@ test('a script run from its TypeScript source answers, and says on stderr to bui
 
 const CGI = { GATEWAY_INTERFACE: 'CGI/1.1', REQUEST_METHOD: 'GET' };
 
+test('the advice to build is given for every TypeScript extension, and not for JavaScript', async (t) => {
+  const mts = await runSource('test/fixtures/scripts/module-source.mts', { ...CGI, QUERY_STRING: '' });
+  t.is(parseCgiOutput(Buffer.from(mts.stdout)).text, 'mts', mts.stderr);
+  t.regex(mts.stderr, /module-source\.mts runs from TypeScript source; for a web server, build it first/);
+  const plain = await runSource('test/fixtures/scripts/plain.mjs', { ...CGI, QUERY_STRING: '' });
+  t.is(parseCgiOutput(Buffer.from(plain.stdout)).text, 'plain', plain.stderr);
+  t.is(plain.stderr, '');
+});
+
 test('a script process exits 0 after its answer and 1 after a failure, whose 500 page it still sends', async (t) => {
   const fine = await runSource('test/fixtures/scripts/failures.ts', { ...CGI, QUERY_STRING: '' });
   t.is(fine.code, 0, fine.stderr);
