@@ -148,13 +148,24 @@ test('RedisSessionStore: a server that hangs or dies rejects ESESSIONSTORE; once
   await store.write(id, record({ n: 1 }));
   const lock = await store.lock(id);
   own.pause(); // Connected, but nothing is answered: a hung server.
+  const address = `redis://127.0.0.1:${own.port}`;
   let error = await rejection<CgiError>(store.write(id, record({ n: 2 }), lock));
   t.is(error.code, 'ESESSIONSTORE');
-  t.regex(error.message, /no reply from redis:\/\/127\.0\.0\.1:\d+ within 300 ms/);
+  t.is(error.message, `cannot save cgi-shim:sess:${id} on ${address}: redis: no reply from ${address} within 300 ms`);
   await own.kill();
-  for (const call of [store.read(id), store.lock(id), store.list(), store.delete(id), store.isLocked(id)]) {
+  // Each failure names what it was doing, the key and the server, then why.
+  const calls = [
+    [store.read(id), `cannot read cgi-shim:sess:${id} on ${address}: `],
+    [store.lock(id), `cannot lock cgi-shim:lock:${id} on ${address}: `],
+    [store.list(), `cannot list sessions on ${address}: `],
+    [store.delete(id), `cannot delete cgi-shim:sess:${id} on ${address}: `],
+    [store.isLocked(id), `cannot check lock cgi-shim:lock:${id} on ${address}: `],
+  ] as const;
+  for (const [call, what] of calls) {
     error = await rejection<CgiError>(call);
     t.is(error.code, 'ESESSIONSTORE');
+    t.true(error.message.startsWith(what), error.message);
+    t.notRegex(error.message, /unexpected SCAN reply/);
   }
   await t.notThrowsAsync(lock.release()); // Never rejects, even with the server gone.
   await own.start();
@@ -179,11 +190,35 @@ test('redisClientFromEnv refuses a bad configuration with ESESSIONCONFIG, withou
     { CGI_SESSION_STORE: 'rediss://:hunter2@h:1', CGI_SESSION_STORE_CA: '/nonexistent.pem' },
     { CGI_SESSION_STORE: 'redis://:hunter2@h:1', CGI_SESSION_STORE_CA: '/etc/hostname' }, // A CA, but no TLS.
   ];
-  for (const env of cases) {
+  const said = [
+    /^CGI_SESSION_STORE is invalid: .+; fix: redis:\/\/\[user:password@\]host:port\/db, rediss:\/\/… \(TLS\) or the absolute path of a unix socket$/,
+    /^CGI_SESSION_STORE_CA cannot be read: ENOENT.*; fix: the path of a PEM file the scripts' user can read$/,
+    /^CGI_SESSION_STORE_CA is set but CGI_SESSION_STORE is not a rediss:\/\/ address; fix: rediss:\/\/ for TLS, or no CGI_SESSION_STORE_CA$/,
+  ];
+  for (const [i, env] of cases.entries()) {
     const error = t.throws(() => redisClientFromEnv(env), { instanceOf: CgiError }, JSON.stringify(env));
     t.is((error as CgiError).code, 'ESESSIONCONFIG');
     t.false(error!.message.includes('hunter2'));
+    t.regex(error!.message, said[i]!);
+    // The underlying error is kept, for a stack trace that shows where it came from.
+    t.is(error!.cause === undefined, i === 2, JSON.stringify(env));
   }
+});
+
+test('RedisSessionStore.write under a lock another process took says why, and refuses that lock from then on', async (t) => {
+  const store = storeOf();
+  const id = await createSessionId();
+  const lock = await store.lock(id);
+  await store.client.command(['SET', `cgi-shim:lock:${id}`, 'another process']);
+  await t.throwsAsync(store.write(id, record({ n: 1 }), lock), {
+    instanceOf: CgiError,
+    message: `session lock cgi-shim:lock:${id} is no longer held (it expired or another process holds it); nothing was written`,
+  });
+  await t.throwsAsync(store.write(id, record({ n: 2 }), lock), { instanceOf: CgiError, message: /\(it was lost\)/ });
+  t.is(await store.read(id), undefined);
+  await lock.release();
+  t.is(await store.client.command(['GET', `cgi-shim:lock:${id}`]), 'another process');
+  await store.close();
 });
 
 test('RedisSessionStore reaches a rediss:// server through CGI_SESSION_STORE_CA', async (t) => {
