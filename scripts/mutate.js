@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 const MODULES = {
   'session/session': ['test/session/session.test.ts', 'test/session/csrf.test.ts'],
   'session/file-store': ['test/session/file-store.test.ts', 'test/session/store-contract.test.ts', 'test/session/gc.test.ts', 'test/session/session.test.ts'],
-  'session/file-calls': ['test/session/file-store.test.ts', 'test/session/store-contract.test.ts'],
+  'session/file-calls': ['test/session/file-calls.test.ts', 'test/session/file-store.test.ts', 'test/session/store-contract.test.ts'],
   'session/lock': ['test/session/lock.test.ts', 'test/session/file-store.test.ts', 'test/session/store-contract.test.ts'],
   'session/record': ['test/session/record.test.ts', 'test/session/store-contract.test.ts'],
   'session/redis/store': ['test/session/redis/store.test.ts', 'test/session/redis/lock.test.ts', 'test/session/store-contract.test.ts'],

@@ -197,6 +197,7 @@ for (const threadPool of [false, true]) {
       t.deepEqual(elsewhere, [], 'the session file, its temporary file and its lock only through the thread pool');
     } else {
       t.true(elsewhere.some((call) => call.startsWith('renameSync ')), 'the recorder sees blocking calls');
+      t.true(elsewhere.includes(`mkdirSync ${join(dir, `${id}.json.lock`)}`), 'proper-lockfile\'s synchronous API takes the lock');
     }
   });
 }
