@@ -1,7 +1,8 @@
 // The file system calls a session store makes on a request's path, in two flavours with one
 // shape. A CGI process serves one request, so blocking calls cost nothing there and skip the
 // thread pool's hops; a FastCGI process serves many at once, where one request's rename or fsync
-// must not hold up the others, so its calls go to libuv's thread pool.
+// must not hold up the others, so the calls that change files go to libuv's thread pool. Reads
+// block in both: the page cache answers them faster than a hop to the pool and back.
 
 import {
   close, closeSync, fstat, fstatSync, fsync, fsyncSync, open, openSync, read, readSync, rename, renameSync, unlink, unlinkSync,

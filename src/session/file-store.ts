@@ -36,9 +36,12 @@ export interface FileStoreOptions extends LockTiming {
    * @default true
    */
   durable?: boolean;
-  /** Make a request's file calls in the event loop's thread pool rather than blocking, so that a
-   * process serving many requests at once (FastCGI) goes on with the others meanwhile. A CGI
-   * process serves one request: blocking calls cost it less. @default false */
+  /** Make the calls that change files (the lock's directory, the temporary file, its flush and
+   * rename) in the event loop's thread pool rather than blocking, so that a process serving many
+   * requests at once (FastCGI) goes on with the others while one waits on the disk. Reads block
+   * either way: the page cache answers them in microseconds, less than a hand-over to the pool
+   * costs (BENCHMARKS.md). A CGI process serves one request: blocking calls cost it less.
+   * @default false */
   threadPool?: boolean;
 }
 
@@ -62,7 +65,7 @@ export class FileSessionStore implements SessionStore {
   readonly timing: ResolvedLockTiming;
   /** Whether saves are flushed to the disk (option `durable`). */
   readonly durable: boolean;
-  /** Whether a request's file calls go to the thread pool (option `threadPool`). */
+  /** Whether a request's changes to files go to the thread pool (option `threadPool`). */
   readonly threadPool: boolean;
   readonly #log: (line: string) => void;
   readonly #fs: FileCalls;
@@ -91,7 +94,7 @@ export class FileSessionStore implements SessionStore {
   async read(id: string): Promise<SessionRecord | undefined> {
     const file = this.fileOf(id);
     if (!this.#checkDir()) return undefined;
-    const fs = this.#fs;
+    const fs = BLOCKING_CALLS; // In both modes: see the threadPool option.
     let text: string;
     try {
       const fd = await fs.open(file, READ_FLAGS);

@@ -5,7 +5,7 @@
 // bundling, in src/build/bundle.ts).
 
 import {
-  lstatSync, mkdir, mkdirSync, realpath, realpathSync, rmdir, rmdirSync, stat, statSync, utimes, utimesSync, type Stats,
+  lstatSync, mkdir, mkdirSync, realpath, realpathSync, rmdir, rmdirSync, statSync, utimes, utimesSync, type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { lock as lockAsync, lockSync, type LockOptions } from 'proper-lockfile';
@@ -119,7 +119,9 @@ class HeldLock implements SessionLock {
   /**
    * The file system proper-lockfile uses for this lock: the `…Sync` methods for its synchronous
    * API (also from its refresh timer, and to remove the lock at exit), the callback ones for its
-   * asynchronous API. Not graceful-fs: its EMFILE queue is of no use here. Two additions:
+   * asynchronous API, of which only the calls that change the folder go to the thread pool (its
+   * stats block, as the store's reads do). Not graceful-fs: its EMFILE queue is of no use here.
+   * Two additions:
    * - The `stat` proper-lockfile makes of the directory it has just made (to learn the mtime
    *   precision) is kept as the lock's identity, which saves a stat of our own.
    * - Removing our lock directory first checks it is still ours: proper-lockfile removes it
@@ -142,17 +144,27 @@ class HeldLock implements SessionLock {
       if (error === null) this.#madeDir(path);
       done(error);
     }),
-    stat: (path: string, done: (error: Error | null, info?: Stats) => void) =>
-      stat(path, (error, info) => (error === null ? done(null, this.#seen(path, info)) : done(error))),
+    // Blocking, as the store's reads are (file-calls.ts): a stat is answered from memory.
+    stat: (path: string, done: (error: Error | null, info?: Stats) => void) => {
+      let info: Stats;
+      try {
+        info = statSync(path);
+      } catch (error) {
+        return done(error as Error);
+      }
+      done(null, this.#seen(path, info));
+    },
     utimes: (path: string, atime: Date, mtime: Date, done: (error: Error | null) => void) => utimes(path, atime, mtime, done),
     realpath: (path: string, done: (error: Error | null, resolved?: string) => void) => realpath(path, done),
     rmdir: (path: string, done: (error: Error | null) => void) => {
-      if (path !== this.#lockDir || this.#ino === 0 || this.#justVerified()) return rmdir(path, done);
-      stat(path, (error, info) => {
-        if (error !== null) return done(error);
-        if (!this.#isOurs(info)) return done(null);
-        rmdir(path, done);
-      });
+      let mayRemove: boolean;
+      try {
+        mayRemove = this.#mayRemove(path, () => statSync(path));
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (mayRemove) rmdir(path, done);
+      else done(null);
     },
   };
 
@@ -195,9 +207,9 @@ class HeldLock implements SessionLock {
     if (this.#ino === 0) this.#remember(await this.#stat()); // Should proper-lockfile not have stat'ed it.
   }
 
+  /** Blocking in both modes, as the store's reads are (file-calls.ts). */
   async #stat(): Promise<Stats> {
-    if (this.blocking) return statSync(this.#lockDir);
-    return new Promise((resolve, reject) => stat(this.#lockDir, (error, info) => (error === null ? resolve(info) : reject(error))));
+    return statSync(this.#lockDir);
   }
 
   markCompromised(error: Error): void {

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { chmod, chown, lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { fstatSync, readdirSync } from 'node:fs';
+import { constants, fstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgiError, ConfigError } from '../../src/base/errors.js';
 import { FileSessionStore } from '../../src/session/file-store.js';
@@ -178,8 +178,21 @@ const BLOCKING_FS: ReadonlyArray<keyof typeof import('node:fs')> = [
   'renameSync', 'unlinkSync', 'mkdirSync', 'rmdirSync', 'utimesSync', 'realpathSync', 'readSync', 'chmodSync',
 ];
 
+/** The blocking calls of `calls` (from BLOCKING_FS, described by `describeCall`) that change a
+ * file or folder, rather than only read. */
+function changesIn(calls: string[]): string[] {
+  return calls.filter((call) => !/^(openSync \S+ read$|(fstatSync|statSync|lstatSync|readFileSync|readSync|closeSync|realpathSync) )/.test(call));
+}
+
+function describeCall(name: string, [target, flags]: unknown[]): string {
+  const writes = constants.O_WRONLY | constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC;
+  if (name === 'openSync') return `openSync ${String(target)} ${((flags as number) & writes) === 0 ? 'read' : 'write'}`;
+  return `${name} ${String(target)}`;
+}
+
 for (const threadPool of [false, true]) {
-  test.serial(`FileSessionStore${threadPool ? ' with threadPool' : ''}: a request's session work ${threadPool ? 'blocks only to check the folder' : 'blocks on the session file and its lock'}`, async (t) => {
+  const title = threadPool ? 'changes files only through the thread pool, and reads them blocking' : 'blocks on the session file and its lock';
+  test.serial(`FileSessionStore${threadPool ? ' with threadPool' : ''}: a request's session work ${title}`, async (t) => {
     const dir = join(await tempDir(), 'sessions');
     const id = await createSessionId();
     const visit = async () => {
@@ -191,13 +204,15 @@ for (const threadPool of [false, true]) {
       await lock.release();
     };
     await visit();
-    const calls = await recordFsCalls(BLOCKING_FS, visit, (name, [target]) => `${name} ${String(target)}`);
-    const elsewhere = calls.filter((call) => !call.endsWith(` ${dir}`));
+    const calls = await recordFsCalls(BLOCKING_FS, visit, describeCall);
+    t.true(calls.some((call) => call.startsWith('readSync ')), 'the session file is read blocking');
+    t.true(calls.includes(`openSync ${join(dir, `${id}.json`)} read`));
+    t.true(calls.includes(`statSync ${join(dir, `${id}.json.lock`)}`), 'the lock is checked blocking');
     if (threadPool) {
-      t.deepEqual(elsewhere, [], 'the session file, its temporary file and its lock only through the thread pool');
+      t.deepEqual(changesIn(calls), [], 'the temporary file, its rename and the lock only through the thread pool');
     } else {
-      t.true(elsewhere.some((call) => call.startsWith('renameSync ')), 'the recorder sees blocking calls');
-      t.true(elsewhere.includes(`mkdirSync ${join(dir, `${id}.json.lock`)}`), 'proper-lockfile\'s synchronous API takes the lock');
+      t.true(changesIn(calls).some((call) => call.startsWith('renameSync ')), 'the recorder sees blocking changes');
+      t.true(calls.includes(`mkdirSync ${join(dir, `${id}.json.lock`)}`), 'proper-lockfile\'s synchronous API takes the lock');
     }
   });
 }
