@@ -5,7 +5,7 @@
 // bundling, in src/build/bundle.ts).
 
 import {
-  lstatSync, mkdir, mkdirSync, realpath, realpathSync, rmdir, rmdirSync, statSync, utimes, utimesSync, type Stats,
+  lstatSync, mkdir, mkdirSync, rmdir, rmdirSync, statSync, utimes, utimesSync, type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { lock as lockAsync, lockSync, type LockOptions } from 'proper-lockfile';
@@ -27,11 +27,13 @@ export const LOCK_SUFFIX = '.lock';
  * `blocking` chooses proper-lockfile's synchronous API, for a process that serves one request;
  * otherwise its file calls go to the thread pool, so other requests go on meanwhile.
  */
-export async function acquireLock(file: string, timing: ResolvedLockTiming, log: (line: string) => void, blocking = true): Promise<SessionLock> {
+export async function acquireLock(file: string, timing: ResolvedLockTiming, log: (line: string) => void, blocking: boolean): Promise<SessionLock> {
   const retry = lockRetries(timing.waitMs);
   const held = new HeldLock(file, timing.staleMs, log, blocking);
   const options: LockOptions = {
-    realpath: false, // The session file may not exist yet (a new or regenerated session).
+    // The session file may not exist yet (a new or regenerated session); and so the guarded fs
+    // needs no realpath.
+    realpath: false,
     stale: timing.staleMs,
     update: timing.updateMs,
     onCompromised: (error) => held.markCompromised(error),
@@ -136,7 +138,6 @@ class HeldLock implements SessionLock {
     },
     statSync: (path: string) => this.#seen(path, statSync(path)),
     utimesSync: (path: string, atime: Date, mtime: Date) => utimesSync(path, atime, mtime),
-    realpathSync: (path: string) => realpathSync(path),
     rmdirSync: (path: string) => {
       if (this.#mayRemove(path, () => statSync(path))) rmdirSync(path);
     },
@@ -155,7 +156,6 @@ class HeldLock implements SessionLock {
       done(null, this.#seen(path, info));
     },
     utimes: (path: string, atime: Date, mtime: Date, done: (error: Error | null) => void) => utimes(path, atime, mtime, done),
-    realpath: (path: string, done: (error: Error | null, resolved?: string) => void) => realpath(path, done),
     rmdir: (path: string, done: (error: Error | null) => void) => {
       let mayRemove: boolean;
       try {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CgiError } from '../../src/base/errors.js';
 import { acquireLock, isLocked, isStaleLock, removeStaleLock } from '../../src/session/lock.js';
 import { resolveLockTiming } from '../../src/session/lock-timing.js';
+import { recordFsCalls } from '../helpers/fs-calls.js';
 import { secondGetsItOnceReleased } from '../helpers/lock-order.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -172,9 +173,12 @@ for (const blocking of [true, false]) {
     const reused = await acquireLock(join(dir, 'a.json'), timing, quiet, blocking);
     const ours = await stat(join(dir, 'a.json.lock'));
     await new Promise((resolve) => setTimeout(resolve, 50)); // Past the file system's clock tick.
-    await rmdir(join(dir, 'a.json.lock'));
-    await mkdir(join(dir, 'a.json.lock'));
-    const again = await stat(join(dir, 'a.json.lock'));
+    let again = ours;
+    for (let i = 0; i < 10 && (i === 0 || again.ino !== ours.ino); i++) { // Other tests make files meanwhile.
+      await rmdir(join(dir, 'a.json.lock'));
+      await mkdir(join(dir, 'a.json.lock'));
+      again = await stat(join(dir, 'a.json.lock'));
+    }
     t.not(again.birthtimeMs, ours.birthtimeMs);
     t.log(again.ino === ours.ino ? 'the new directory has our inode number' : 'this file system gave the new directory another inode number');
     await t.throwsAsync(reused.assertHeld(), { message: /\(another process took it over\)/ });
@@ -198,6 +202,39 @@ for (const blocking of [true, false]) {
     // A file system with a fine clock never gives two directories one birth time: then only the
     // first case holds the check.
     if (!twinned) t.log('no directory made in the same clock tick as a lock in 20 tries: the same-birth-time case did not run');
+  });
+
+  test.serial(`${mode}: taking a lock stats its directory once, and that stat is the lock's identity`, async (t) => {
+    const dir = await tempDir();
+    const stats = (name: string, [path]: unknown[]) => `${name} ${String(path)}`;
+    for (const name of ['a.json', 'b.json']) { // The folder's first lock probes its mtime precision; the next does not.
+      const file = join(dir, name);
+      let lock: Awaited<ReturnType<typeof acquireLock>> | undefined;
+      const calls = await recordFsCalls(['stat', 'statSync'], async () => {
+        lock = await acquireLock(file, resolveLockTiming(), quiet, blocking);
+      }, stats);
+      t.deepEqual(calls, [`statSync ${file}.lock`], name);
+      // The identity is right: the lock is found ours, and a replacement is not.
+      await t.notThrowsAsync(lock!.assertHeld());
+      await lock!.release();
+    }
+  });
+
+  test.serial(`${mode}: a release right after assertHeld skips the check that the lock is ours; a later one checks, and leaves another's`, async (t) => {
+    const dir = await tempDir();
+    const timing = resolveLockTiming({ staleMs: 2000, updateMs: 1000 });
+    const soon = await acquireLock(join(dir, 'a.json'), timing, quiet, blocking);
+    await soon.assertHeld();
+    const calls = await recordFsCalls(['stat', 'statSync'], () => soon.release());
+    t.deepEqual(calls, [], 'no one may take a lock over within a quarter of staleMs of that check');
+    await t.throwsAsync(stat(join(dir, 'a.json.lock')), { code: 'ENOENT' });
+    const later = await acquireLock(join(dir, 'b.json'), timing, quiet, blocking);
+    await later.assertHeld();
+    await new Promise((resolve) => setTimeout(resolve, 600)); // Past a quarter of staleMs.
+    await rmdir(join(dir, 'b.json.lock')); // Taken over by another process meanwhile.
+    await mkdir(join(dir, 'b.json.lock'));
+    await later.release();
+    t.true((await stat(join(dir, 'b.json.lock'))).isDirectory(), 'the other process\'s lock stays');
   });
 
   test(`${mode}: release logs a lock directory it cannot remove`, async (t) => {
