@@ -2,15 +2,15 @@
 // Writes go to a temporary file in the same folder and are renamed over the old file, so a
 // process killed at any instant leaves the old session or the new one, never a torn file.
 
-// A request's file calls block or not as the store is told (./file-calls.ts); the folder's
-// checks (once per store), scans and garbage collection, which run off a FastCGI process's
-// request path, stay synchronous.
-import { constants, lstatSync, opendirSync, unlinkSync } from 'node:fs';
+// A request's changes to files block or not as the store is told (./file-calls.ts); its reads,
+// the folder's checks (once per store), scans and garbage collection, which run off a FastCGI
+// process's request path, stay synchronous.
+import { closeSync, constants, fstatSync, lstatSync, opendirSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkDataDir, dataDirFailure, octal, prepareDataDir, processUid } from '../base/data-dir.js';
 import { CgiError, errorCode, errorMessage } from '../base/errors.js';
 import { writeAll } from '../base/sync-io.js';
-import { BLOCKING_CALLS, THREAD_POOL_CALLS, type FileCalls } from './file-calls.js';
+import { BLOCKING_CALLS, readText, THREAD_POOL_CALLS, type FileCalls } from './file-calls.js';
 import { isSessionId } from './id.js';
 import { acquireLock, isLocked, LOCK_SUFFIX, removeStaleLock } from './lock.js';
 import { resolveLockTiming, type LockTiming, type ResolvedLockTiming } from './lock-timing.js';
@@ -94,12 +94,12 @@ export class FileSessionStore implements SessionStore {
   async read(id: string): Promise<SessionRecord | undefined> {
     const file = this.fileOf(id);
     if (!this.#checkDir()) return undefined;
-    const fs = BLOCKING_CALLS; // In both modes: see the threadPool option.
     let text: string;
     try {
-      const fd = await fs.open(file, READ_FLAGS);
+      // Blocking in both modes: see the threadPool option.
+      const fd = openSync(file, READ_FLAGS);
       try {
-        const info = await fs.fstat(fd);
+        const info = fstatSync(fd);
         if (!info.isFile()) return this.#foreign(file, 'not a regular file');
         // Only a file this user wrote, closed to others, is a session: a folder that was open
         // once may hold files planted by someone else.
@@ -107,9 +107,9 @@ export class FileSessionStore implements SessionStore {
         if (uid !== undefined && info.uid !== uid) return this.#foreign(file, `owned by uid ${info.uid}, not by uid ${uid}`);
         if ((info.mode & 0o077) !== 0) return this.#foreign(file, `mode ${octal(info.mode)} lets others read or write it`);
         if (info.size > this.maxDataBytes + RECORD_OVERHEAD_BYTES) return this.#foreign(file, `${info.size} bytes, over the limit`);
-        text = await fs.readText(fd, info.size);
+        text = readText(fd, info.size);
       } finally {
-        await fs.close(fd);
+        closeSync(fd);
       }
     } catch (error) {
       const code = errorCode(error);
