@@ -230,7 +230,10 @@ test('RedisSessionStore reaches a rediss:// server through CGI_SESSION_STORE_CA'
   await store.write(id, record({ secure: true }));
   t.is((await store.read(id))!.data.secure, true);
   const untrusted = new RedisSessionStore({ server: `rediss://localhost:${tls.port}/0` }); // The system's CAs.
-  t.is((await rejection<CgiError>(untrusted.read(id))).code, 'ESESSIONCONFIG');
+  const untrustedError = await rejection<CgiError>(untrusted.read(id));
+  t.is(untrustedError.code, 'ESESSIONCONFIG');
+  t.regex(untrustedError.message, /; fix: CGI_SESSION_STORE_CA names the CA that signed the server's certificate, and the address in CGI_SESSION_STORE is a name or IP address the certificate is for$/);
+  t.not(untrustedError.cause, undefined);
   await store.close();
 });
 
