@@ -1,11 +1,15 @@
-// `npm run mutate [-- <group|module>...] [--concurrency N] [--survivors]`: mutation testing
-// (StrykerJS) of the modules that carry SECURITY.md's promises, one Stryker run per module so that
-// each mutant is judged only by that module's fast in-process tests. `--survivors` tests again only
-// the mutants that survived or timed out in the module's last report (after adding tests) and
-// updates that report. Not part of `npm test`. See docs/mutation.md.
+// `npm run mutate [-- <group|module>...] [--all] [--concurrency N] [--survivors]`: mutation
+// testing (StrykerJS) of the modules that carry SECURITY.md's promises, one Stryker run per module
+// so that each mutant is judged only by that module's fast in-process tests. With no group or
+// module named, only the modules whose code or tests changed since their last run are run again
+// (`--all`: every one). `--survivors` tests again only the mutants that survived or timed out in
+// the module's last report (after adding tests) and updates that report. Not part of `npm test`.
+// See docs/mutation.md.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** Module under src/ (without .ts) → the test files that judge its mutants. */
 const MODULES = {
@@ -48,6 +52,10 @@ const at = args.indexOf('--concurrency');
 const concurrency = at >= 0 ? args.splice(at, 2)[1] : '2';
 const survivorsOnly = args.includes('--survivors');
 if (survivorsOnly) args.splice(args.indexOf('--survivors'), 1);
+const all = args.includes('--all');
+if (all) args.splice(args.indexOf('--all'), 1);
+// Named modules always run; the default skips those whose last run still holds.
+const changedOnly = args.length === 0 && !all && !survivorsOnly;
 const names = args.length > 0 ? args : Object.keys(GROUPS);
 const modules = names.flatMap((name) => {
   if (GROUPS[name]) return GROUPS[name];
@@ -59,6 +67,11 @@ const modules = names.flatMap((name) => {
 
 const rows = [];
 for (const module of modules) {
+  if (changedOnly && existsSync(fingerprintFile(module)) && readFileSync(fingerprintFile(module), 'utf8') === fingerprint(module)) {
+    console.log(`\n=== src/${module}.ts and its tests are unchanged since its last run: its report stands`);
+    rows.push(summarize(module));
+    continue;
+  }
   const ranges = survivorsOnly ? survivorRanges(module) : '';
   if (survivorsOnly && ranges === '') {
     rows.push(summarize(module));
@@ -75,6 +88,7 @@ for (const module of modules) {
     process.exit(1);
   }
   if (survivorsOnly) mergeRerun(module);
+  writeFileSync(fingerprintFile(module), fingerprint(module));
   rows.push(summarize(module));
 }
 
@@ -86,6 +100,24 @@ console.log('\n| module | mutants | killed | timeout | survived | no coverage | 
 console.log('|---|--:|--:|--:|--:|--:|--:|');
 for (const r of rows) {
   console.log(`| src/${r.module}.ts | ${r.total} | ${r.Killed} | ${r.Timeout} | ${r.Survived} | ${r.NoCoverage} | ${r.score} |`);
+}
+
+function fingerprintFile(module) {
+  return `reports/mutation/${module}.fingerprint`;
+}
+
+/** A hash of what a module's mutation score depends on: its source and the modules of src/ it
+ * imports, the tests that judge it and their helpers, the Stryker settings and the dependencies'
+ * versions. The same hash as at its last run: that run's report still holds. */
+function fingerprint(module) {
+  const source = `src/${module}.ts`;
+  const imported = [...readFileSync(source, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)]
+    .map((match) => join(dirname(source), `${match[1]}.ts`));
+  const helpers = readdirSync('test/helpers').map((name) => join('test/helpers', name));
+  const files = [source, ...imported, ...MODULES[module], ...helpers, 'scripts/stryker.config.mjs', 'package-lock.json'];
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(`${file}\0`).update(existsSync(file) ? readFileSync(file) : '(missing)').update('\0');
+  return hash.digest('hex');
 }
 
 /** Where the module's surviving or timed-out mutants are in its last report, as Stryker ranges
