@@ -5,7 +5,7 @@
 // Synchronous on purpose: it runs only when a script is killed or leaves something behind, and
 // a few hundred small reads are done before an asynchronous walk would have started.
 
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { fstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** The pipes of a running process's stdout and stderr, as /proc names them: `socket:[12345]`
  * (Node's child processes get socket pairs) or `pipe:[12345]`. Whoever else holds that same
@@ -24,14 +24,14 @@ export function outputPipes(pid: number): string[] {
  * given the script's `pid` while it lives, its live descendants (found by parent links, so only
  * while their parents live).
  */
-export function findStragglers(pipes: readonly string[], pid?: number): number[] {
+export function findStragglers(pipes: readonly string[], pid?: number, holdsAll = false): number[] {
   const children = new Map<number, number[]>();
   const found = new Set<number>();
   for (const entry of listProc()) {
     if (entry === process.pid) continue;
     const parent = parentOf(entry);
     if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), entry]);
-    if (pipes.length > 0 && holdsAny(entry, pipes)) found.add(entry);
+    if (pipes.length > 0 && holds(entry, pipes, holdsAll)) found.add(entry);
   }
   for (const queue = pid === undefined ? [] : [pid]; queue.length > 0;) {
     for (const child of children.get(queue.pop()!) ?? []) {
@@ -74,16 +74,32 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
-function holdsAny(pid: number, pipes: readonly string[]): boolean {
+/** Whether `pid` holds one of `pipes` (or, with `all`, every one of them). */
+function holds(pid: number, pipes: readonly string[], all: boolean): boolean {
   let fds: string[];
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
   } catch {
     return false; // Gone, or another user's.
   }
-  return fds.some((fd) => {
-    const link = readLink(`/proc/${pid}/fd/${fd}`);
-    return link !== undefined && pipes.includes(link);
+  const held = new Set(fds.map((fd) => readLink(`/proc/${pid}/fd/${fd}`)));
+  return all ? pipes.every((pipe) => held.has(pipe)) : pipes.some((pipe) => held.has(pipe));
+}
+
+/**
+ * The sockets a child's stdout and stderr most likely are, named from our ends of them (`fds`),
+ * for a child that ended before outputPipes could look (a fast script on a busy machine): the
+ * kernel numbers the two sockets of a pair one after the other, so the child's end is ours + 1.
+ * Not always (a new batch of numbers may start between them): so look for processes holding
+ * every one of these, which no process but one the script left can.
+ */
+export function peerSockets(fds: readonly number[]): string[] {
+  return fds.flatMap((fd) => {
+    try {
+      return [`socket:[${fstatSync(fd).ino + 1}]`];
+    } catch {
+      return [];
+    }
   });
 }
 

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { findStragglers, killAll, outputPipes } from './process-tree.js';
+import { findStragglers, killAll, outputPipes, peerSockets } from './process-tree.js';
 
 /** Options of {@link startScript}. */
 export interface ScriptProcessOptions {
@@ -48,6 +48,8 @@ const MAX_STDERR_LINE = 8 * 1024;
  * whatever it started that still holds them is killed, and how often that is tried again: the
  * response ends with the script. */
 const EXIT_GRACE_MS = 250;
+/** How many times that is tried before the host stops waiting for the pipes to close. */
+const MAX_SWEEPS = 8;
 
 /**
  * Starts `file` as a CGI script. It runs in its own process group, so that a timeout or a
@@ -61,15 +63,18 @@ export function startScript(file: string, options: ScriptProcessOptions): Script
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
-  // Read now, while the script surely holds them: later, who else holds them is the question.
-  const pipes = child.pid === undefined ? [] : outputPipes(child.pid);
+  // Read now, while the script most likely holds them: later, who else holds them is the
+  // question. A script that has ended already left nothing to read: then name them from ours.
+  const read = child.pid === undefined ? [] : outputPipes(child.pid);
+  const guessed = read.length === 0 && child.pid !== undefined;
+  const pipes = guessed ? peerSockets([child.stdout, child.stderr].flatMap(socketFd)) : read;
   let ended = false;
   let gone = false; // the process has exited (its pipes may live on)
   let timedOut = false;
   const kill = (): void => {
     if (ended || child.pid === undefined) return;
     // Found before the script dies: its children lose their parent link with it.
-    const stragglers = findStragglers(pipes, gone ? undefined : child.pid);
+    const stragglers = findStragglers(pipes, gone ? undefined : child.pid, guessed);
     try {
       process.kill(-child.pid, 'SIGKILL');
     } catch {
@@ -90,9 +95,17 @@ export function startScript(file: string, options: ScriptProcessOptions): Script
     // Pipes still open after the script is gone are held by something it started (a setsid
     // child that kept its stdout): end that, or the response would wait for it. Again and again
     // until they close: one look can miss a process that was forking or in exec at that moment.
+    // Past MAX_SWEEPS, whatever holds them could not be found or ended (another user's process):
+    // stop waiting for it, as on a timeout.
+    let sweeps = 0;
     const sweep = setInterval(() => {
-      if (ended) clearInterval(sweep);
-      else killAll(findStragglers(pipes));
+      if (ended) return clearInterval(sweep);
+      killAll(findStragglers(pipes, undefined, guessed));
+      if (++sweeps < MAX_SWEEPS) return;
+      options.onStderrLine?.('cgi-shim: the script has ended, but something holds its output open; not waiting for it');
+      clearInterval(sweep);
+      child.stdout.destroy();
+      child.stderr.destroy();
     }, EXIT_GRACE_MS).unref();
     child.on('close', () => clearInterval(sweep));
   });
@@ -130,4 +143,11 @@ function forwardLines(stream: Readable, onLine: ((line: string) => void) | undef
   stream.on('end', () => {
     if (pending !== '') onLine?.(pending);
   });
+}
+
+/** The file descriptor of our end of a child's output socket. Why the cast: Node has no public
+ * way to it; its handle (libuv's) holds it. */
+function socketFd(stream: Readable): number[] {
+  const fd = (stream as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? [fd] : [];
 }
