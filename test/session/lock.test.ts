@@ -207,14 +207,14 @@ for (const blocking of [true, false]) {
   test.serial(`${mode}: taking a lock stats its directory once, and that stat is the lock's identity`, async (t) => {
     const dir = await tempDir();
     const stats = (name: string, [path]: unknown[]) => `${name} ${String(path)}`;
-    for (const name of ['a.json', 'b.json']) { // The folder's first lock probes its mtime precision; the next does not.
+    for (const name of ['a.json', 'b.json']) { // With and without the probe of the folder's mtime precision (thread pool).
       const file = join(dir, name);
       let lock: Awaited<ReturnType<typeof acquireLock>> | undefined;
       const calls = await recordFsCalls(['stat', 'statSync'], async () => {
         lock = await acquireLock(file, resolveLockTiming(), quiet, blocking);
       }, stats);
       t.deepEqual(calls, [`statSync ${file}.lock`], name);
-      // The identity is right: the lock is found ours, and a replacement is not.
+      // And the identity taken from it is right: the lock is found ours.
       await t.notThrowsAsync(lock!.assertHeld());
       await lock!.release();
     }
