@@ -204,12 +204,7 @@ class HeldLock implements SessionLock {
   async start(release: () => void | Promise<void>): Promise<void> {
     this.#release = release;
     keepPrecision(this.guardedFs);
-    if (this.#ino === 0) this.#remember(await this.#stat()); // Should proper-lockfile not have stat'ed it.
-  }
-
-  /** Blocking in both modes, as the store's reads are (file-calls.ts). */
-  async #stat(): Promise<Stats> {
-    return statSync(this.#lockDir);
+    if (this.#ino === 0) this.#remember(statSync(this.#lockDir)); // Should proper-lockfile not have stat'ed it.
   }
 
   markCompromised(error: Error): void {
@@ -222,7 +217,7 @@ class HeldLock implements SessionLock {
     if (this.#compromised || this.#released) throw lost(this.file, this.#released ? 'it was released' : 'it was compromised');
     let info;
     try {
-      info = await this.#stat();
+      info = statSync(this.#lockDir); // Blocking in both modes, as the store's reads are (file-calls.ts).
     } catch (error) {
       throw lost(this.file, errorMessage(error));
     }
