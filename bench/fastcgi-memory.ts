@@ -5,10 +5,10 @@
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FASTCGI_DEFAULTS } from '../src/adapters/fastcgi/serve.js';
+import { bindSocket } from '../src/host/fastcgi-daemon.js';
 import { FcgiConnection } from '../test/helpers/fastcgi-client.js';
 import { fixed } from './lib.js';
 
@@ -72,7 +72,7 @@ async function measure(name: string, script: string, withSessions: boolean, node
   const work = mkdtempSync(join(tmpdir(), 'cgi-shim-bench-memory-'));
   const socketPath = join(work, 'app.sock');
   // Bound here, listened on by the script, as cgi-shim fastcgi hands a socket over.
-  const handle = (net as unknown as { _createServerHandle(path: string, a: number, b: number): { fd: number; close(): void } })._createServerHandle(socketPath, -1, -1);
+  const handle = await bindSocket({ path: socketPath }, 0o600);
   // Node started here rather than by the shebang, since NODE_OPTIONS does not take --trace-gc.
   const child = spawn(process.execPath, ['--trace-gc', script], {
     stdio: [handle.fd, 'pipe', 'inherit'],

@@ -1,9 +1,9 @@
 import test, { type ExecutionContext } from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import net from 'node:net';
 import { join } from 'node:path';
 import { run, type Handler } from '../../src/adapters/cgi.js';
+import { bindSocket } from '../../src/host/fastcgi-daemon.js';
 import { parseCgiOutput, ROOT } from '../helpers/cgi.js';
 import { fastCgiRequest, type FcgiResponse } from '../helpers/fastcgi-client.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -103,8 +103,7 @@ test('a script process lets its timers and a \'beforeExit\' listener\'s work fin
 async function boundSocket(t: ExecutionContext): Promise<{ path: string; fd: number }> {
   const dir = await tempDir('cgi-shim-cgi-socket-');
   const path = join(dir, 's.sock');
-  // Why the cast: net's handle factory is internal, and the only way to a bound socket's fd.
-  const handle = (net as unknown as { _createServerHandle(p: string, a: number, b: number): { fd: number; close(): void } })._createServerHandle(path, -1, -1);
+  const handle = await bindSocket({ path }, 0o600);
   t.teardown(async () => {
     handle.close();
     await rm(dir, { recursive: true, force: true });

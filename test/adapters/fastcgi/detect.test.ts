@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fastCgiListenFd, socketState } from '../../../src/adapters/fastcgi/detect.js';
+import { bindSocket } from '../../../src/host/fastcgi-daemon.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 /** The file descriptor of a socket object (node:net keeps it on its handle). */
@@ -27,7 +28,7 @@ test('socketState tells a listening Unix socket from a connected one', async (t)
 test('socketState takes a bound Unix socket not listening yet as listening (how cgi-shim fastcgi hands it over)', async (t) => {
   const dir = await tempDir('cgi-shim-detect-');
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const handle = (net as unknown as { _createServerHandle(p: string, a: number, b: number): { fd: number; close(): void } })._createServerHandle(join(dir, 'b.sock'), -1, -1);
+  const handle = await bindSocket({ path: join(dir, 'b.sock') }, 0o600);
   t.teardown(() => handle.close());
   t.is(socketState(fstatSync(handle.fd).ino), 'listening');
 });

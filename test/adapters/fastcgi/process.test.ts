@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { FASTCGI_DEFAULTS } from '../../../src/adapters/fastcgi/serve.js';
+import { bindSocket } from '../../../src/host/fastcgi-daemon.js';
 import { DIST_CGI_BIN, parseCgiOutput, ROOT } from '../../helpers/cgi.js';
 import { startDaemon } from '../../helpers/fastcgi-daemon.js';
 import { fastCgiRequest, type FcgiResponse, type FcgiTarget } from '../../helpers/fastcgi-client.js';
@@ -133,7 +134,7 @@ test('a malformed CGI_FCGI_MAX_REQUESTS stops the worker with a clear message', 
   const dir = await tempDir('cgi-shim-fcgi-bad-');
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 's.sock');
-  const handle = (net as unknown as { _createServerHandle(p: string, a: number, b: number): { fd: number; close(): void } })._createServerHandle(path, -1, -1);
+  const handle = await bindSocket({ path }, 0o600);
   t.teardown(() => handle.close());
   const child = spawn(probe, [], { env: { CGI_FCGI_MAX_REQUESTS: 'lots' }, stdio: [handle.fd, 'ignore', 'pipe'] });
   let stderr = '';
@@ -175,7 +176,7 @@ test('cgi-shim fastcgi hands the socket systemd passes (LISTEN_FDS) to its worke
 async function systemdStarts(t: ExecutionContext, command: string, stderr: 'pipe' | 'ignore') {
   const dir = await tempDir('cgi-shim-fcgi-systemd-');
   const path = join(dir, 's.sock');
-  const handle = (net as unknown as { _createServerHandle(p: string, a: number, b: number): { fd: number; close(): void } })._createServerHandle(path, -1, -1);
+  const handle = await bindSocket({ path }, 0o600);
   const child = spawn('/bin/sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec ${command}`], { stdio: ['ignore', 'ignore', stderr, handle.fd] });
   t.teardown(async () => {
     child.kill('SIGKILL');
