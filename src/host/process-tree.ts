@@ -6,6 +6,7 @@
 // a few hundred small reads are done before an asynchronous walk would have started.
 
 import { fstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 
 /** The pipes of a running process's stdout and stderr, as /proc names them: `socket:[12345]`
  * (Node's child processes get socket pairs) or `pipe:[12345]`. Whoever else holds that same
@@ -87,14 +88,17 @@ function holds(pid: number, pipes: readonly string[], all: boolean): boolean {
 }
 
 /**
- * The sockets a child's stdout and stderr most likely are, named from our ends of them (`fds`),
- * for a child that ended before outputPipes could look (a fast script on a busy machine): the
- * kernel numbers the two sockets of a pair one after the other, so the child's end is ours + 1.
- * Not always (a new batch of numbers may start between them): so look for processes holding
- * every one of these, which no process but one the script left can.
+ * The sockets a child's stdout and stderr most likely are, named from our ends of them
+ * (`streams`), for a child that ended before outputPipes could look (a fast script on a busy
+ * machine): the kernel numbers the two sockets of a pair one after the other, so the child's end
+ * is ours + 1. Not always (a new batch of numbers may start between them): so look for processes
+ * holding every one of these, which no process but one the script left can.
  */
-export function peerSockets(fds: readonly number[]): string[] {
-  return fds.flatMap((fd) => {
+export function peerSockets(streams: readonly Readable[]): string[] {
+  return streams.flatMap((stream) => {
+    // Why the cast: Node has no public way to a socket's descriptor; its libuv handle holds it.
+    const fd = (stream as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) return [];
     try {
       return [`socket:[${fstatSync(fd).ino + 1}]`];
     } catch {

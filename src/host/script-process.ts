@@ -67,7 +67,7 @@ export function startScript(file: string, options: ScriptProcessOptions): Script
   // question. A script that has ended already left nothing to read: then name them from ours.
   const read = child.pid === undefined ? [] : outputPipes(child.pid);
   const guessed = read.length === 0 && child.pid !== undefined;
-  const pipes = guessed ? peerSockets([child.stdout, child.stderr].flatMap(socketFd)) : read;
+  const pipes = guessed ? peerSockets([child.stdout, child.stderr]) : read;
   let ended = false;
   let gone = false; // the process has exited (its pipes may live on)
   let timedOut = false;
@@ -143,11 +143,4 @@ function forwardLines(stream: Readable, onLine: ((line: string) => void) | undef
   stream.on('end', () => {
     if (pending !== '') onLine?.(pending);
   });
-}
-
-/** The file descriptor of our end of a child's output socket. Why the cast: Node has no public
- * way to it; its handle (libuv's) holds it. */
-function socketFd(stream: Readable): number[] {
-  const fd = (stream as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 ? [fd] : [];
 }
