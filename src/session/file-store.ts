@@ -36,7 +36,7 @@ export interface FileStoreOptions extends LockTiming {
    * @default true
    */
   durable?: boolean;
-  /** Make the calls that change files (the lock's directory, the temporary file, its flush and
+  /** Make the calls that change files (the lock file, the temporary file, its flush and
    * rename) in the event loop's thread pool rather than blocking, so that a process serving many
    * requests at once (FastCGI) goes on with the others while one waits on the disk. Reads block
    * either way: the page cache answers them in microseconds, less than a hand-over to the pool

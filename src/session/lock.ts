@@ -1,11 +1,16 @@
-// Session locks: proper-lockfile's atomic `mkdir <file>.lock`, kept fresh while held, taken over
-// once stale (a crashed holder, or a date in the future), and tried with jittered backoff for a
-// bounded time (./lock-timing.ts) so a busy session answers 503 long before the web server's CGI
-// timeout gives up on us. Everything the project knows about proper-lockfile is here (and, for
-// bundling, in src/build/bundle.ts).
+// Session locks: proper-lockfile's lock `<file>.lock`, kept fresh while held, taken over once stale
+// (a crashed holder, or a date in the future), and tried with jittered backoff for a bounded time
+// (./lock-timing.ts) so a busy session answers 503 long before the web server's CGI timeout gives
+// up on us. Everything the project knows about proper-lockfile is here (and, for bundling, in
+// src/build/bundle.ts).
+//
+// The lock is an empty file made with O_CREAT|O_EXCL where proper-lockfile makes a directory
+// (through its `fs` option): as atomic, and it holds no data block, so taking and dropping it does
+// not allocate and free one on every request (BENCHMARKS.md, FastCGI notes). Either kind excludes
+// the other (each fails with EEXIST on the other), and a stale lock of either kind is removed.
 
 import {
-  lstatSync, mkdir, mkdirSync, rmdir, rmdirSync, statSync, utimes, utimesSync, type Stats,
+  closeSync, constants, lstatSync, open, openSync, rmdirSync, statSync, unlink, unlinkSync, utimes, utimesSync, type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { lock as lockAsync, lockSync, type LockOptions } from 'proper-lockfile';
@@ -15,11 +20,13 @@ import { withLazyTimers } from './lazy-timers.js';
 import { lockRetries, type ResolvedLockTiming } from './lock-timing.js';
 import type { SessionLock } from './store.js';
 
-/** The lock of `<file>` is the directory `<file>` + this. */
+/** The lock of `<file>` is the empty file `<file>` + this (a directory in releases up to 0.2.0). */
 export const LOCK_SUFFIX = '.lock';
+/** O_EXCL fails on anything already there, a symbolic link included. */
+const LOCK_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
- * Locks `file` (which need not exist) through the directory `<file>.lock`. Retries with jittered
+ * Locks `file` (which need not exist) through the empty file `<file>.lock`. Retries with jittered
  * exponential backoff until `waitMs` is spent, then rejects with CgiError `ESESSIONLOCKED`.
  * Other failures (say, EACCES) reject with `ESESSIONSTORE` at once.
  * The returned lock never throws from a timer: losing it only marks it `compromised`, and the
@@ -65,7 +72,7 @@ export function isLocked(file: string, staleMs: number): boolean {
 }
 
 /**
- * Whether a lock directory last refreshed at `mtimeMs` has no live holder at `now`: refreshed
+ * Whether a lock last refreshed at `mtimeMs` has no live holder at `now`: refreshed
  * longer than `staleMs` ago, or dated further ahead than `staleMs`, which no holder's refresh
  * does (a clock set back, a copied folder) and which would otherwise hold the session until
  * that date. Within `staleMs` ahead it may be a holder whose clock runs ahead of ours (a
@@ -79,9 +86,9 @@ export function isStaleLock(mtimeMs: number, staleMs: number, now = Date.now()):
  * that died holding it. Returns whether it removed one. */
 export function removeStaleLock(file: string, staleMs: number): boolean {
   const info = lockInfo(file);
-  if (info === undefined || !info.isDirectory() || !isStaleLock(info.mtimeMs, staleMs)) return false;
+  if (info === undefined || !(info.isFile() || info.isDirectory()) || !isStaleLock(info.mtimeMs, staleMs)) return false;
   try {
-    rmdirSync(file + LOCK_SUFFIX);
+    removeLockSync(file + LOCK_SUFFIX);
     return true;
   } catch {
     return false; // Gone already.
@@ -96,21 +103,36 @@ function lockInfo(file: string): Stats | undefined {
   }
 }
 
-/** A lock we hold, with enough of its directory's identity to tell if someone replaced it. */
+/** Removes a lock: our empty file, or an older release's directory. */
+function removeLockSync(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if (!isDirectoryError(errorCode(error))) throw error;
+    rmdirSync(path);
+  }
+}
+
+/** Whether unlink failed for meeting a directory: EISDIR on Linux, EPERM as POSIX has it. */
+function isDirectoryError(code: string | undefined): boolean {
+  return code === 'EISDIR' || code === 'EPERM';
+}
+
+/** A lock we hold, with enough of its file's identity to tell if someone replaced it. */
 class HeldLock implements SessionLock {
   #compromised = false;
   #released = false;
   #release: (() => void | Promise<void>) | undefined;
-  /** Whether this process made the lock directory (in this attempt or an earlier one). */
+  /** Whether this process made the lock file (in this attempt or an earlier one). */
   #made = false;
   #ino = 0;
   #birthtimeMs = 0;
   /** When assertHeld last found the lock ours and fresh (0: never). */
   #verifiedAt = 0;
-  readonly #lockDir: string;
+  readonly #lockPath: string;
 
   constructor(readonly file: string, readonly staleMs: number, readonly log: (line: string) => void, readonly blocking: boolean) {
-    this.#lockDir = file + LOCK_SUFFIX;
+    this.#lockPath = file + LOCK_SUFFIX;
     Object.setPrototypeOf(this.guardedFs, precisionCache(dirname(file)));
   }
 
@@ -123,27 +145,30 @@ class HeldLock implements SessionLock {
    * API (also from its refresh timer, and to remove the lock at exit), the callback ones for its
    * asynchronous API, of which only the calls that change the folder go to the thread pool (its
    * stats block, as the store's reads do). Not graceful-fs: its EMFILE queue is of no use here.
-   * Two additions:
-   * - The `stat` proper-lockfile makes of the directory it has just made (to learn the mtime
+   * Its `mkdir` and `rmdir` make and remove the lock file (see the top of this module). Two
+   * additions:
+   * - The `stat` proper-lockfile makes of the lock it has just made (to learn the mtime
    *   precision) is kept as the lock's identity, which saves a stat of our own.
-   * - Removing our lock directory first checks it is still ours: proper-lockfile removes it
+   * - Removing our lock first checks it is still ours: proper-lockfile removes it
    *   blindly on release and at exit, which would delete the lock of a process that took ours
    *   over as stale. (A check-then-remove race of microseconds remains; the write itself is
    *   guarded by assertHeld.)
    */
   readonly guardedFs = {
     mkdirSync: (path: string) => {
-      mkdirSync(path);
-      this.#madeDir(path);
+      closeSync(openSync(path, LOCK_FLAGS, 0o600));
+      this.#madeLock(path);
     },
     statSync: (path: string) => this.#seen(path, statSync(path)),
     utimesSync: (path: string, atime: Date, mtime: Date) => utimesSync(path, atime, mtime),
     rmdirSync: (path: string) => {
-      if (this.#mayRemove(path, () => statSync(path))) rmdirSync(path);
+      if (this.#mayRemove(path, () => statSync(path))) removeLockSync(path);
     },
-    mkdir: (path: string, done: (error: Error | null) => void) => mkdir(path, (error) => {
-      if (error === null) this.#madeDir(path);
-      done(error);
+    mkdir: (path: string, done: (error: Error | null) => void) => open(path, LOCK_FLAGS, 0o600, (error, fd) => {
+      if (error !== null) return done(error);
+      closeSync(fd); // An empty file's close writes nothing back.
+      this.#madeLock(path);
+      done(null);
     }),
     // Blocking, as the store's reads are (file-calls.ts): a stat is answered from memory.
     stat: (path: string, done: (error: Error | null, info?: Stats) => void) => {
@@ -163,18 +188,26 @@ class HeldLock implements SessionLock {
       } catch (error) {
         return done(error as Error);
       }
-      if (mayRemove) rmdir(path, done);
-      else done(null);
+      if (!mayRemove) return done(null);
+      unlink(path, (error) => {
+        if (!isDirectoryError(error?.code)) return done(error);
+        try {
+          rmdirSync(path); // An older release's lock, found stale: empty, so as quick as a stat.
+        } catch (rmdirError) {
+          return done(rmdirError as Error);
+        }
+        done(null);
+      });
     },
   };
 
-  #madeDir(path: string): void {
-    if (path === this.#lockDir) this.#made = true;
+  #madeLock(path: string): void {
+    if (path === this.#lockPath) this.#made = true;
   }
 
   /** What proper-lockfile is shown of a stat of `path`. */
   #seen(path: string, info: Stats): Stats {
-    if (path !== this.#lockDir) return info;
+    if (path !== this.#lockPath) return info;
     if (this.#made && this.#ino === 0) this.#remember(info);
     // proper-lockfile counts only a lock older than `stale` as stale; one dated in the future
     // would hold the session until that date. Shown to it as old, it is taken over.
@@ -183,7 +216,7 @@ class HeldLock implements SessionLock {
   }
 
   #mayRemove(path: string, statNow: () => Stats): boolean {
-    return path !== this.#lockDir || this.#ino === 0 || this.#justVerified() || this.#isOurs(statNow());
+    return path !== this.#lockPath || this.#ino === 0 || this.#justVerified() || this.#isOurs(statNow());
   }
 
   /** Whether assertHeld found the lock ours and fresh so recently that no one can have taken it
@@ -204,7 +237,7 @@ class HeldLock implements SessionLock {
   async start(release: () => void | Promise<void>): Promise<void> {
     this.#release = release;
     keepPrecision(this.guardedFs);
-    if (this.#ino === 0) this.#remember(statSync(this.#lockDir)); // Should proper-lockfile not have stat'ed it.
+    if (this.#ino === 0) this.#remember(statSync(this.#lockPath)); // Should proper-lockfile not have stat'ed it.
   }
 
   markCompromised(error: Error): void {
@@ -217,11 +250,11 @@ class HeldLock implements SessionLock {
     if (this.#compromised || this.#released) throw lost(this.file, this.#released ? 'it was released' : 'it was compromised');
     let info;
     try {
-      info = statSync(this.#lockDir); // Blocking in both modes, as the store's reads are (file-calls.ts).
+      info = statSync(this.#lockPath); // Blocking in both modes, as the store's reads are (file-calls.ts).
     } catch (error) {
       throw lost(this.file, errorMessage(error));
     }
-    // proper-lockfile notices a takeover only at its next refresh. Check now: the same directory
+    // proper-lockfile notices a takeover only at its next refresh. Check now: the same file
     // (not removed and made again by another process), and fresh enough that no one may take it
     // over in the moment before our rename. A quarter of staleMs (≥ 500 ms) is that moment.
     if (!this.#isOurs(info)) throw lost(this.file, 'another process took it over');

@@ -177,7 +177,7 @@ export class Session {
   /** The live record of `id`, read under its lock (unless read-only); expired ones are removed. */
   async #loadLive(id: string): Promise<SessionRecord | undefined> {
     const { store } = this.#settings;
-    // A first read without the lock: an ID naming nothing costs no lock directory.
+    // A first read without the lock: an ID naming nothing costs no lock.
     let record = await store.read(id).catch(unavailable);
     if (record === undefined) return undefined;
     if (this.#settings.lock) {

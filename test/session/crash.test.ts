@@ -85,7 +85,7 @@ test('the lock of a killed writer is taken over after its stale time, by a proce
   await first.waitFor(2);
   first.child.kill('SIGKILL');
   await first.exited;
-  t.true((await stat(`${file}.lock`)).isDirectory()); // SIGKILL runs no exit handler: the lock stays.
+  t.true((await stat(`${file}.lock`)).isFile()); // SIGKILL runs no exit handler: the lock stays.
   const store = new FileSessionStore({ dir, staleMs: STALE_MS, log: () => {} });
   // Still fresh, so still held (the writer refreshed it moments ago).
   const busy = await t.throwsAsync(store.lock(id, { waitMs: 0 }), { instanceOf: CgiError });

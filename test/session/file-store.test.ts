@@ -122,8 +122,8 @@ test('FileSessionStore.scan removes old temporary files and orphaned stale locks
   const newTemp = join(dir, `.${live}.ba9876543210.tmp`);
   await writeFile(oldTemp, 'x');
   await writeFile(newTemp, 'x');
-  await mkdir(join(dir, `${orphan}.json.lock`));
-  await mkdir(join(dir, `${live}.json.lock`));
+  await writeFile(join(dir, `${orphan}.json.lock`), '', { mode: 0o600 });
+  await mkdir(join(dir, `${live}.json.lock`)); // An older release's lock: a directory.
   const past = new Date(Date.now() - 3 * 3600_000);
   for (const path of [oldTemp, join(dir, `${orphan}.json.lock`), join(dir, `${live}.json.lock`)]) await utimes(path, past, past);
   t.like(await store.scan({ leftoverAgeMs: 3600_000 }), { ids: [live], total: 1, leftovers: 2 });
@@ -212,7 +212,8 @@ for (const threadPool of [false, true]) {
       t.deepEqual(changesIn(calls), [], 'the temporary file, its rename and the lock only through the thread pool');
     } else {
       t.true(changesIn(calls).some((call) => call.startsWith('renameSync ')), 'the recorder sees blocking changes');
-      t.true(calls.includes(`mkdirSync ${join(dir, `${id}.json.lock`)}`), 'proper-lockfile\'s synchronous API takes the lock');
+      t.true(calls.includes(`openSync ${join(dir, `${id}.json.lock`)} write`), 'proper-lockfile\'s synchronous API takes the lock');
+      t.true(calls.includes(`unlinkSync ${join(dir, `${id}.json.lock`)}`), 'and drops it');
     }
   });
 }

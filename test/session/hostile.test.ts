@@ -129,7 +129,7 @@ test('a session folder the script may not write answers 500 with one line saying
   const lines = run.stderr.split('\n').filter(Boolean);
   t.is(lines.length, 1, run.stderr);
   t.regex(lines[0]!, new RegExp(`^cgi-shim: GET /cgi-bin/counter\\.cgi: cannot lock ${file} in ${dir}: EACCES: permission denied, ` +
-    `mkdir '${file}\\.lock' \\(this script runs as uid ${user?.uid ?? process.getuid!()}\\); fix: set CGI_SESSION_DIR to an absolute path of a folder owned by uid`));
+    `open '${file}\\.lock' \\(this script runs as uid ${user?.uid ?? process.getuid!()}\\); fix: set CGI_SESSION_DIR to an absolute path of a folder owned by uid`));
   t.is(await readFile(file, 'utf8'), before);
   t.deepEqual(await readdir(dir), [`${sid}.json`]);
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fs from 'node:fs';
-import { mkdir, readdir, rename, rmdir, stat, utimes } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { CgiError } from '../../src/base/errors.js';
@@ -11,6 +11,8 @@ import { secondGetsItOnceReleased } from '../helpers/lock-order.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const quiet = () => {};
+/** Another process's lock, as this release makes one: an empty file. */
+const makeLock = (path: string) => writeFile(path, '', { flag: 'wx', mode: 0o600 });
 
 // Each case runs with proper-lockfile's synchronous API (a CGI process) and its asynchronous one
 // (a FastCGI process, where file calls go to the thread pool).
@@ -20,7 +22,10 @@ for (const blocking of [true, false]) {
   test(`${mode}: acquireLock holds <file>.lock until released, for a file that does not exist`, async (t) => {
     const file = join(await tempDir(), 'x.json');
     const lock = await acquireLock(file, resolveLockTiming(), quiet, blocking);
-    t.true((await stat(`${file}.lock`)).isDirectory());
+    const made = await stat(`${file}.lock`);
+    t.true(made.isFile());
+    t.is(made.size, 0);
+    t.is(made.mode & 0o777, 0o600);
     await t.notThrowsAsync(lock.assertHeld());
     await lock.release();
     await t.throwsAsync(stat(`${file}.lock`), { code: 'ENOENT' });
@@ -55,13 +60,32 @@ for (const blocking of [true, false]) {
     await second.release();
   });
 
-  test(`${mode}: acquireLock takes over a stale lock left by a dead process`, async (t) => {
+  for (const [kind, make] of [['file', makeLock], ['directory of an older release', mkdir]] as const) {
+    test(`${mode}: acquireLock takes over a stale lock left by a dead process: a ${kind}`, async (t) => {
+      const file = join(await tempDir(), 'x.json');
+      await make(`${file}.lock`);
+      const past = new Date(Date.now() - 60_000);
+      await utimes(`${file}.lock`, past, past);
+      const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000, waitMs: 0 }), quiet, blocking);
+      await t.notThrowsAsync(lock.assertHeld());
+      t.true((await stat(`${file}.lock`)).isFile());
+      await lock.release();
+      await t.throwsAsync(stat(`${file}.lock`), { code: 'ENOENT' });
+    });
+
+    test(`${mode}: a live lock of another process is held: a ${kind}`, async (t) => {
+      const file = join(await tempDir(), 'x.json');
+      await make(`${file}.lock`);
+      t.true(isLocked(file, 10_000));
+      const error = await t.throwsAsync(acquireLock(file, resolveLockTiming({ waitMs: 0 }), quiet, blocking), { instanceOf: CgiError });
+      t.is((error as CgiError).code, 'ESESSIONLOCKED');
+    });
+  }
+
+  test(`${mode}: a lock of ours keeps out an older release, which makes its lock with mkdir`, async (t) => {
     const file = join(await tempDir(), 'x.json');
-    await mkdir(`${file}.lock`);
-    const past = new Date(Date.now() - 60_000);
-    await utimes(`${file}.lock`, past, past);
-    const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000, waitMs: 0 }), quiet, blocking);
-    await t.notThrowsAsync(lock.assertHeld());
+    const lock = await acquireLock(file, resolveLockTiming(), quiet, blocking);
+    await t.throwsAsync(mkdir(`${file}.lock`), { code: 'EEXIST' });
     await lock.release();
   });
 
@@ -80,26 +104,26 @@ for (const blocking of [true, false]) {
     }
   });
 
-  test(`${mode}: assertHeld fails with ESESSIONLOCKLOST when the lock directory was replaced`, async (t) => {
+  test(`${mode}: assertHeld fails with ESESSIONLOCKLOST when the lock was replaced`, async (t) => {
     const file = join(await tempDir(), 'x.json');
     const lines: string[] = [];
     const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000 }), (line) => lines.push(line), blocking);
     // Another process decided our lock was stale and made its own.
-    await rmdir(`${file}.lock`);
-    await mkdir(`${file}.lock`);
+    await unlink(`${file}.lock`);
+    await makeLock(`${file}.lock`);
     const error = await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError });
     t.is((error as CgiError).code, 'ESESSIONLOCKLOST');
     await lock.release();
     // Releasing ours must not remove theirs.
-    t.true((await stat(`${file}.lock`)).isDirectory());
-    await rmdir(`${file}.lock`);
+    t.true((await stat(`${file}.lock`)).isFile());
+    await unlink(`${file}.lock`);
   });
 
   test(`${mode}: a compromised lock is marked, logged, and never throws from its timer`, async (t) => {
     const file = join(await tempDir(), 'x.json');
     const lines: string[] = [];
     const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000, updateMs: 1000 }), (line) => lines.push(line), blocking);
-    await rmdir(`${file}.lock`); // proper-lockfile notices at its next refresh (1 s).
+    await unlink(`${file}.lock`); // proper-lockfile notices at its next refresh (1 s).
     for (let i = 0; i < 40 && !lock.compromised; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     t.true(lock.compromised);
     t.regex(lines.join('\n'), /was lost/);
@@ -109,7 +133,7 @@ for (const blocking of [true, false]) {
 
   test(`${mode}: acquireLock takes over a lock dated in the future, which no live holder could have dated so`, async (t) => {
     const file = join(await tempDir(), 'x.json');
-    await mkdir(`${file}.lock`);
+    await makeLock(`${file}.lock`);
     const future = new Date(Date.now() + 24 * 3600_000); // A clock set back by a day since.
     await utimes(`${file}.lock`, future, future);
     t.false(isLocked(file, 10_000));
@@ -121,7 +145,7 @@ for (const blocking of [true, false]) {
 
   test(`${mode}: a lock dated a little ahead (a holder whose clock runs ahead) is still held`, async (t) => {
     const file = join(await tempDir(), 'x.json');
-    await mkdir(`${file}.lock`);
+    await makeLock(`${file}.lock`);
     const ahead = new Date(Date.now() + 3000);
     await utimes(`${file}.lock`, ahead, ahead);
     t.true(isLocked(file, 10_000));
@@ -155,8 +179,8 @@ for (const blocking of [true, false]) {
     await released.release();
     await t.throwsAsync(released.assertHeld(), { instanceOf: CgiError, message: `session lock ${join(dir, 'a.json')}.lock is no longer held (it was released); nothing was written` });
     const replaced = await acquireLock(join(dir, 'b.json'), timing, quiet, blocking);
-    await rmdir(join(dir, 'b.json.lock'));
-    await mkdir(join(dir, 'b.json.lock'));
+    await unlink(join(dir, 'b.json.lock'));
+    await makeLock(join(dir, 'b.json.lock'));
     await t.throwsAsync(replaced.assertHeld(), { message: /\(another process took it over\)/ });
     await replaced.release();
     const late = await acquireLock(join(dir, 'c.json'), timing, quiet, blocking);
@@ -166,7 +190,7 @@ for (const blocking of [true, false]) {
     await late.release();
   });
 
-  test(`${mode}: assertHeld tells a lock directory made again from ours though it has our inode number, or our birth time`, async (t) => {
+  test(`${mode}: assertHeld tells a lock made again from ours though it has our inode number, or our birth time`, async (t) => {
     const dir = await tempDir();
     const timing = resolveLockTiming({ staleMs: 2000, updateMs: 1000 });
     // Removed and made again later: ext4 hands the freed inode number straight back.
@@ -175,12 +199,12 @@ for (const blocking of [true, false]) {
     await new Promise((resolve) => setTimeout(resolve, 50)); // Past the file system's clock tick.
     let again = ours;
     for (let i = 0; i < 10 && (i === 0 || again.ino !== ours.ino); i++) { // Other tests make files meanwhile.
-      await rmdir(join(dir, 'a.json.lock'));
-      await mkdir(join(dir, 'a.json.lock'));
+      await unlink(join(dir, 'a.json.lock'));
+      await makeLock(join(dir, 'a.json.lock'));
       again = await stat(join(dir, 'a.json.lock'));
     }
     t.not(again.birthtimeMs, ours.birthtimeMs);
-    t.log(again.ino === ours.ino ? 'the new directory has our inode number' : 'this file system gave the new directory another inode number');
+    t.log(again.ino === ours.ino ? 'the new lock has our inode number' : 'this file system gave the new lock another inode number');
     await t.throwsAsync(reused.assertHeld(), { message: /\(another process took it over\)/ });
     await reused.release();
     // Made in the same tick of the file system's clock as ours (the same birth time), then moved
@@ -188,23 +212,23 @@ for (const blocking of [true, false]) {
     let twinned = false;
     for (let i = 0; i < 20 && !twinned; i++) {
       const twin = join(dir, `twin-${i}`);
-      await mkdir(twin);
+      await makeLock(twin);
       const lock = await acquireLock(join(dir, `b${i}.json`), timing, quiet, blocking);
       const mine = await stat(join(dir, `b${i}.json.lock`));
       twinned = (await stat(twin)).birthtimeMs === mine.birthtimeMs;
       if (twinned) {
-        await rmdir(join(dir, `b${i}.json.lock`));
+        await unlink(join(dir, `b${i}.json.lock`));
         await rename(twin, join(dir, `b${i}.json.lock`));
         await t.throwsAsync(lock.assertHeld(), { message: /\(another process took it over\)/ });
       }
       await lock.release();
     }
-    // A file system with a fine clock never gives two directories one birth time: then only the
-    // first case holds the check.
-    if (!twinned) t.log('no directory made in the same clock tick as a lock in 20 tries: the same-birth-time case did not run');
+    // A file system with a fine clock never gives two files one birth time: then only the first
+    // case holds the check.
+    if (!twinned) t.log('no file made in the same clock tick as a lock in 20 tries: the same-birth-time case did not run');
   });
 
-  test.serial(`${mode}: taking a lock stats its directory once, and that stat is the lock's identity`, async (t) => {
+  test.serial(`${mode}: taking a lock stats its file once, and that stat is the lock's identity`, async (t) => {
     const dir = await tempDir();
     const stats = (name: string, [path]: unknown[]) => `${name} ${String(path)}`;
     for (const name of ['a.json', 'b.json']) { // With and without the probe of the folder's mtime precision (thread pool).
@@ -231,25 +255,38 @@ for (const blocking of [true, false]) {
     const later = await acquireLock(join(dir, 'b.json'), timing, quiet, blocking);
     await later.assertHeld();
     await new Promise((resolve) => setTimeout(resolve, 600)); // Past a quarter of staleMs.
-    await rmdir(join(dir, 'b.json.lock')); // Taken over by another process meanwhile.
-    await mkdir(join(dir, 'b.json.lock'));
+    await unlink(join(dir, 'b.json.lock')); // Taken over by another process meanwhile.
+    await makeLock(join(dir, 'b.json.lock'));
     await later.release();
-    t.true((await stat(join(dir, 'b.json.lock'))).isDirectory(), 'the other process\'s lock stays');
+    t.true((await stat(join(dir, 'b.json.lock'))).isFile(), 'the other process\'s lock stays');
   });
 
-  test(`${mode}: release logs a lock directory it cannot remove`, async (t) => {
+  test.serial(`${mode}: release logs a lock it cannot remove`, async (t) => {
     const file = join(await tempDir(), 'x.json');
     const lines: string[] = [];
     const lock = await acquireLock(file, resolveLockTiming(), (line) => lines.push(line), blocking);
-    await mkdir(`${file}.lock/inside`);
-    await lock.release();
+    const failure = () => Object.assign(new Error(`EIO: i/o error, unlink '${file}.lock'`), { code: 'EIO' });
+    const { unlink: realUnlink, unlinkSync: realUnlinkSync } = fs;
+    fs.unlink = ((path: fs.PathLike, done: fs.NoParamCallback) => (String(path) === `${file}.lock` ? done(failure()) : realUnlink(path, done))) as typeof fs.unlink;
+    fs.unlinkSync = ((path: fs.PathLike) => {
+      if (String(path) === `${file}.lock`) throw failure();
+      realUnlinkSync(path);
+    }) as typeof fs.unlinkSync;
+    syncBuiltinESMExports();
+    try {
+      await lock.release();
+    } finally {
+      Object.assign(fs, { unlink: realUnlink, unlinkSync: realUnlinkSync });
+      syncBuiltinESMExports();
+    }
     t.is(lines.length, 1);
-    t.regex(lines[0]!, new RegExp(`^cgi-shim: releasing ${file}\\.lock failed: ENOTEMPTY`));
+    t.regex(lines[0]!, new RegExp(`^cgi-shim: releasing ${file}\\.lock failed: EIO`));
+    t.true((await stat(`${file}.lock`)).isFile(), 'left to go stale');
   });
 }
 
 test.serial('thread pool: the locks of one folder learn its mtime precision once (a utimes), the locks of another folder again', async (t) => {
-  // proper-lockfile probes with a utimes of each new lock directory unless it has the answer.
+  // proper-lockfile probes with a utimes of each new lock unless it has the answer.
   const touched: string[] = [];
   const original = fs.utimes;
   fs.utimes = ((path: fs.PathLike, atime: fs.TimeLike, mtime: fs.TimeLike, done: fs.NoParamCallback) => {
@@ -279,10 +316,11 @@ test('isStaleLock: older than staleMs, or further ahead than staleMs', (t) => {
   t.true(isStaleLock(20_001, 10_000, 10_000));
 });
 
-test('removeStaleLock removes a stale lock (old or future) and leaves a live one', async (t) => {
+test('removeStaleLock removes a stale lock (old or future, a file or an older release\'s directory) and leaves a live one', async (t) => {
   const dir = await tempDir();
   const [old, future, live] = ['old.json', 'future.json', 'live.json'].map((name) => join(dir, name)) as [string, string, string];
-  for (const file of [old, future, live]) await mkdir(`${file}.lock`);
+  await mkdir(`${old}.lock`);
+  for (const file of [future, live]) await makeLock(`${file}.lock`);
   await utimes(`${old}.lock`, new Date(0), new Date(0));
   await utimes(`${future}.lock`, new Date(Date.now() + 3600_000), new Date(Date.now() + 3600_000));
   t.true(removeStaleLock(old, 10_000));
@@ -296,7 +334,7 @@ test('resolveLockTiming takes updateMs from 1000 ms, not below', (t) => {
   t.like(resolveLockTiming({ staleMs: 4000, updateMs: 1000 }), { updateMs: 1000 });
 });
 
-test('removeStaleLock says false when the stale lock cannot be removed', async (t) => {
+test('removeStaleLock says false when the stale lock cannot be removed (an older release\'s directory, not empty)', async (t) => {
   const file = join(await tempDir(), 'x.json');
   await mkdir(`${file}.lock/inside`, { recursive: true }); // rmdir(2) of a folder not empty fails.
   await utimes(`${file}.lock`, new Date(0), new Date(0));

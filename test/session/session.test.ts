@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openSession, type Session, type SessionOptions } from '../../src/index.js';
 import { SESSION_DEFAULTS } from '../../src/session/options.js';
@@ -246,15 +246,15 @@ test('a lock lost while the request held it makes the save fail with 503 and wri
   const before = await readFile(file, 'utf8');
   const { response, stderr } = await v.visit(async (s) => {
     count(s);
-    // Another process takes the lock over (as if ours had gone stale): same name, a new folder.
-    await rmdir(`${file}.lock`);
-    await mkdir(`${file}.lock`);
+    // Another process takes the lock over (as if ours had gone stale): same name, a new file.
+    await unlink(`${file}.lock`);
+    await writeFile(`${file}.lock`, '', { mode: 0o600 });
   });
   t.is(response.status, 503);
   t.truthy(response.header('retry-after'));
   t.is(await readFile(file, 'utf8'), before);
   t.regex(stderr, /ESESSIONLOCKLOST|no longer held/);
-  await rmdir(`${file}.lock`);
+  await unlink(`${file}.lock`);
 });
 
 test('a locked session answers 503 with Retry-After and nothing is written', async (t) => {

@@ -3,7 +3,7 @@
 // redis-server. Each store's own file tests what only it does (file-store.test.ts, lock.test.ts,
 // redis/store.test.ts).
 import test, { type ExecutionContext, type TestFn } from 'ava';
-import { mkdir, readFile, rmdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CgiError, errorCode } from '../../src/base/errors.js';
 import { FileSessionStore } from '../../src/session/file-store.js';
@@ -69,15 +69,15 @@ const fileKind = (threadPool: boolean): StoreKind => ({
         await mkdir(dir, { recursive: true, mode: 0o700 });
         await writeFile(join(dir, 'notes.txt'), 'x');
         await writeFile(join(dir, `.${id}.0123456789ab.tmp`), 'x');
-        await mkdir(join(dir, `${id}.json.lock`));
+        await writeFile(join(dir, `${id}.json.lock`), '', { mode: 0o600 });
       },
       async stealLock(id) {
-        await rmdir(`${file(id)}.lock`);
-        await mkdir(`${file(id)}.lock`);
+        await unlink(`${file(id)}.lock`);
+        await writeFile(`${file(id)}.lock`, '', { mode: 0o600 });
       },
       async plantDeadLock(id) {
         await mkdir(dir, { recursive: true, mode: 0o700 });
-        await mkdir(`${file(id)}.lock`);
+        await writeFile(`${file(id)}.lock`, '', { mode: 0o600 });
         const past = new Date(Date.now() - 60_000);
         await utimes(`${file(id)}.lock`, past, past);
       },
