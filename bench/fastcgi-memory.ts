@@ -14,6 +14,9 @@ import { fixed } from './lib.js';
 
 /** Requests after which the resident set is read. */
 export const CHECKPOINTS = [1000, 10_000, 25_000, 50_000, 75_000, 100_000];
+/** The checkpoint from which the live heap's growth counts: by then the code is compiled and
+ * optimized and the caches are filled, which makes the heap larger once; a leak keeps growing. */
+const WARM = 10_000;
 const CONNECTIONS = 8;
 const SESSIONS = 100;
 export interface MemoryRun {
@@ -27,7 +30,7 @@ export interface MemoryRun {
   heapMiB: number[];
   /** Growth of the resident set from the first checkpoint to the last, as a fraction. */
   growth: number;
-  /** Growth of the live heap, first checkpoint with a value to the last. */
+  /** Growth of the live heap, from the first value at or after request {@link WARM} to the last. */
   heapGrowth: number;
   seconds: number;
   failed: number;
@@ -59,7 +62,10 @@ with NODE_OPTIONS=${shipped}, as apache-fcgid.conf, lighttpd-fastcgi.conf and \`
 start a process (it keeps V8's young generation at 1 MiB); "Node's defaults", without it. MiB
 after the request named: the resident set (VmRSS), and the
 live heap V8 reports after its last full collection (--trace-gc; n/a: none yet). Growth is from
-request 1,000 to request 100,000. req/s is the whole run's; failed, answers other than 200.
+request 1,000 to request 100,000 for the resident set, and for the live heap from request
+${WARM.toLocaleString('en')}: by then V8 has compiled and optimized the code and filled its caches, which makes the
+heap larger once, where a leak would go on growing. req/s is the whole run's; failed, answers
+other than 200.
 
 | process | memory | ${CHECKPOINTS.map((n) => n.toLocaleString('en')).join(' | ')} | growth | req/s | failed |
 |---|---|${CHECKPOINTS.map(() => '---|').join('')}---|---|---|
@@ -108,7 +114,7 @@ async function measure(name: string, script: string, withSessions: boolean, node
     }
     const seconds = (Date.now() - started) / 1000;
     for (const connection of connections) connection.close();
-    const firstHeap = heapMiB.find((value) => !Number.isNaN(value)) ?? NaN;
+    const firstHeap = heapMiB.slice(CHECKPOINTS.indexOf(WARM)).find((value) => !Number.isNaN(value)) ?? NaN;
     return { name, shipped: nodeOptions !== '', rssMiB, heapMiB, growth: rssMiB[rssMiB.length - 1]! / rssMiB[0]! - 1, heapGrowth: heapMiB[heapMiB.length - 1]! / firstHeap - 1, seconds, failed };
   } finally {
     child.kill('SIGKILL');
