@@ -1,6 +1,6 @@
 import test from 'ava';
 import fs from 'node:fs';
-import { mkdir, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, readdir, rename, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { CgiError } from '../../src/base/errors.js';
@@ -172,6 +172,16 @@ for (const blocking of [true, false]) {
     t.regex(error!.message, new RegExp(`^cannot lock ${file} in ${join(file, '..')}: ENOENT`));
   });
 
+  test(`${mode}: acquireLock fails at once, not as a busy lock, on a stale lock it cannot remove`, async (t) => {
+    const file = join(await tempDir(), 'x.json');
+    await mkdir(`${file}.lock/inside`, { recursive: true }); // An older release's directory; rmdir(2) of one not empty fails.
+    await utimes(`${file}.lock`, new Date(0), new Date(0));
+    const started = Date.now();
+    const error = await t.throwsAsync(acquireLock(file, resolveLockTiming({ waitMs: 60_000 }), quiet, blocking));
+    t.regex(error!.message, new RegExp(`^cannot lock ${file} in ${join(file, '..')}: ENOTEMPTY`));
+    t.true(Date.now() - started < 30_000, 'no waiting for a lock no one holds');
+  });
+
   test(`${mode}: assertHeld says why a lock is no longer held: released, taken over, or not refreshed in time`, async (t) => {
     const dir = await tempDir();
     const timing = resolveLockTiming({ staleMs: 2000, updateMs: 1000 });
@@ -340,4 +350,12 @@ test('removeStaleLock says false when the stale lock cannot be removed (an older
   await utimes(`${file}.lock`, new Date(0), new Date(0));
   t.false(removeStaleLock(file, 10_000));
   t.true((await stat(`${file}.lock`)).isDirectory());
+});
+
+test('removeStaleLock leaves an entry that is neither a file nor a directory, however old', async (t) => {
+  const file = join(await tempDir(), 'x.json');
+  await symlink('/nowhere', `${file}.lock`);
+  await lutimes(`${file}.lock`, new Date(0), new Date(0));
+  t.false(removeStaleLock(file, 10_000));
+  t.true((await lstat(`${file}.lock`)).isSymbolicLink());
 });
