@@ -156,7 +156,7 @@ class HeldLock implements SessionLock {
    */
   readonly guardedFs = {
     mkdirSync: (path: string) => {
-      closeSync(openSync(path, LOCK_FLAGS, 0o600));
+      closeQuietly(openSync(path, LOCK_FLAGS, 0o600));
       this.#madeLock(path);
     },
     statSync: (path: string) => this.#seen(path, statSync(path)),
@@ -166,7 +166,7 @@ class HeldLock implements SessionLock {
     },
     mkdir: (path: string, done: (error: Error | null) => void) => open(path, LOCK_FLAGS, 0o600, (error, fd) => {
       if (error !== null) return done(error);
-      closeSync(fd); // An empty file's close writes nothing back.
+      closeQuietly(fd); // Never throws here, in a callback: that would end the process.
       this.#madeLock(path);
       done(null);
     }),
@@ -307,4 +307,14 @@ function datedLongAgo(info: Stats): Stats {
 
 function lost(file: string, why: string): CgiError {
   return new CgiError('ESESSIONLOCKLOST', `session lock ${file}.lock is no longer held (${why}); nothing was written`);
+}
+
+/** Closes the descriptor of a lock file just made. The lock is made either way: an empty file has
+ * nothing to write back, and on Linux the descriptor is gone even when close reports an error. */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // See above.
+  }
 }

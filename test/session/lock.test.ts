@@ -82,6 +82,17 @@ for (const blocking of [true, false]) {
     });
   }
 
+  test.serial(`${mode}: taking and releasing locks leaves no descriptor open`, async (t) => {
+    const dir = await tempDir();
+    const open = async () => (await readdir('/proc/self/fd')).length;
+    const before = await open();
+    for (let i = 0; i < 20; i++) {
+      const lock = await acquireLock(join(dir, `${i}.json`), resolveLockTiming(), quiet, blocking);
+      await lock.release();
+    }
+    t.is(await open(), before);
+  });
+
   test(`${mode}: a lock of ours keeps out an older release, which makes its lock with mkdir`, async (t) => {
     const file = join(await tempDir(), 'x.json');
     const lock = await acquireLock(file, resolveLockTiming(), quiet, blocking);
