@@ -10,6 +10,7 @@ import { FileSessionStore } from '../../src/session/file-store.js';
 import { createSessionId } from '../../src/session/id.js';
 import type { SessionLock } from '../../src/session/store.js';
 import { countFsCalls, recordFsCalls } from '../helpers/fs-calls.js';
+import { plantLock } from '../helpers/planted-lock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { IS_ROOT, NOBODY } from '../helpers/users.js';
 
@@ -122,7 +123,7 @@ test('FileSessionStore.scan removes old temporary files and orphaned stale locks
   const newTemp = join(dir, `.${live}.ba9876543210.tmp`);
   await writeFile(oldTemp, 'x');
   await writeFile(newTemp, 'x');
-  await writeFile(join(dir, `${orphan}.json.lock`), '', { mode: 0o600 });
+  await plantLock(join(dir, `${orphan}.json.lock`));
   await mkdir(join(dir, `${live}.json.lock`)); // An older release's lock: a directory.
   const past = new Date(Date.now() - 3 * 3600_000);
   for (const path of [oldTemp, join(dir, `${orphan}.json.lock`), join(dir, `${live}.json.lock`)]) await utimes(path, past, past);

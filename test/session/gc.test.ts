@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readdir, utimes, writeFile } from 'node:fs/promises';
+import { readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CgiError } from '../../src/base/errors.js';
 import { FileSessionStore } from '../../src/session/file-store.js';
@@ -7,6 +7,7 @@ import { isExpired, sweepSessions } from '../../src/session/gc.js';
 import { createSessionId } from '../../src/session/id.js';
 import type { ScanOptions, SessionRecord, SessionStore } from '../../src/session/store.js';
 import { countFsCalls } from '../helpers/fs-calls.js';
+import { plantLock } from '../helpers/planted-lock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const timeouts = { idleMs: 1000, absoluteMs: 10_000 };
@@ -64,7 +65,7 @@ test('sweepSessions removes a lock dated in the future whose session is gone, at
   await store.write(live, { createdAt: 59_000, touchedAt: 59_000, data: {} });
   const future = new Date(Date.now() + 30 * 24 * 3600_000);
   for (const id of [gone, live]) {
-    await writeFile(join(dir, `${id}.json.lock`), '', { mode: 0o600 });
+    await plantLock(join(dir, `${id}.json.lock`));
     await utimes(join(dir, `${id}.json.lock`), future, future);
   }
   t.like(await sweepSessions(store, { ...timeouts, now: 60_000 }), { leftovers: 1 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fs from 'node:fs';
-import { lstat, lutimes, mkdir, readdir, rename, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, readdir, rename, stat, symlink, unlink, utimes } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { CgiError } from '../../src/base/errors.js';
@@ -8,11 +8,10 @@ import { acquireLock, isLocked, isStaleLock, removeStaleLock } from '../../src/s
 import { resolveLockTiming } from '../../src/session/lock-timing.js';
 import { recordFsCalls } from '../helpers/fs-calls.js';
 import { secondGetsItOnceReleased } from '../helpers/lock-order.js';
+import { plantLock } from '../helpers/planted-lock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const quiet = () => {};
-/** Another process's lock, as this release makes one: an empty file. */
-const makeLock = (path: string) => writeFile(path, '', { flag: 'wx', mode: 0o600 });
 
 // Each case runs with proper-lockfile's synchronous API (a CGI process) and its asynchronous one
 // (a FastCGI process, where file calls go to the thread pool).
@@ -60,7 +59,7 @@ for (const blocking of [true, false]) {
     await second.release();
   });
 
-  for (const [kind, make] of [['file', makeLock], ['directory of an older release', mkdir]] as const) {
+  for (const [kind, make] of [['file', plantLock], ['directory of an older release', mkdir]] as const) {
     test(`${mode}: acquireLock takes over a stale lock left by a dead process: a ${kind}`, async (t) => {
       const file = join(await tempDir(), 'x.json');
       await make(`${file}.lock`);
@@ -121,7 +120,7 @@ for (const blocking of [true, false]) {
     const lock = await acquireLock(file, resolveLockTiming({ staleMs: 2000 }), (line) => lines.push(line), blocking);
     // Another process decided our lock was stale and made its own.
     await unlink(`${file}.lock`);
-    await makeLock(`${file}.lock`);
+    await plantLock(`${file}.lock`);
     const error = await t.throwsAsync(lock.assertHeld(), { instanceOf: CgiError });
     t.is((error as CgiError).code, 'ESESSIONLOCKLOST');
     await lock.release();
@@ -144,7 +143,7 @@ for (const blocking of [true, false]) {
 
   test(`${mode}: acquireLock takes over a lock dated in the future, which no live holder could have dated so`, async (t) => {
     const file = join(await tempDir(), 'x.json');
-    await makeLock(`${file}.lock`);
+    await plantLock(`${file}.lock`);
     const future = new Date(Date.now() + 24 * 3600_000); // A clock set back by a day since.
     await utimes(`${file}.lock`, future, future);
     t.false(isLocked(file, 10_000));
@@ -156,7 +155,7 @@ for (const blocking of [true, false]) {
 
   test(`${mode}: a lock dated a little ahead (a holder whose clock runs ahead) is still held`, async (t) => {
     const file = join(await tempDir(), 'x.json');
-    await makeLock(`${file}.lock`);
+    await plantLock(`${file}.lock`);
     const ahead = new Date(Date.now() + 3000);
     await utimes(`${file}.lock`, ahead, ahead);
     t.true(isLocked(file, 10_000));
@@ -201,7 +200,7 @@ for (const blocking of [true, false]) {
     await t.throwsAsync(released.assertHeld(), { instanceOf: CgiError, message: `session lock ${join(dir, 'a.json')}.lock is no longer held (it was released); nothing was written` });
     const replaced = await acquireLock(join(dir, 'b.json'), timing, quiet, blocking);
     await unlink(join(dir, 'b.json.lock'));
-    await makeLock(join(dir, 'b.json.lock'));
+    await plantLock(join(dir, 'b.json.lock'));
     await t.throwsAsync(replaced.assertHeld(), { message: /\(another process took it over\)/ });
     await replaced.release();
     const late = await acquireLock(join(dir, 'c.json'), timing, quiet, blocking);
@@ -221,7 +220,7 @@ for (const blocking of [true, false]) {
     let again = ours;
     for (let i = 0; i < 10 && (i === 0 || again.ino !== ours.ino); i++) { // Other tests make files meanwhile.
       await unlink(join(dir, 'a.json.lock'));
-      await makeLock(join(dir, 'a.json.lock'));
+      await plantLock(join(dir, 'a.json.lock'));
       again = await stat(join(dir, 'a.json.lock'));
     }
     t.not(again.birthtimeMs, ours.birthtimeMs);
@@ -233,7 +232,7 @@ for (const blocking of [true, false]) {
     let twinned = false;
     for (let i = 0; i < 20 && !twinned; i++) {
       const twin = join(dir, `twin-${i}`);
-      await makeLock(twin);
+      await plantLock(twin);
       const lock = await acquireLock(join(dir, `b${i}.json`), timing, quiet, blocking);
       const mine = await stat(join(dir, `b${i}.json.lock`));
       twinned = (await stat(twin)).birthtimeMs === mine.birthtimeMs;
@@ -277,7 +276,7 @@ for (const blocking of [true, false]) {
     await later.assertHeld();
     await new Promise((resolve) => setTimeout(resolve, 600)); // Past a quarter of staleMs.
     await unlink(join(dir, 'b.json.lock')); // Taken over by another process meanwhile.
-    await makeLock(join(dir, 'b.json.lock'));
+    await plantLock(join(dir, 'b.json.lock'));
     await later.release();
     t.true((await stat(join(dir, 'b.json.lock'))).isFile(), 'the other process\'s lock stays');
   });
@@ -341,7 +340,7 @@ test('removeStaleLock removes a stale lock (old or future, a file or an older re
   const dir = await tempDir();
   const [old, future, live] = ['old.json', 'future.json', 'live.json'].map((name) => join(dir, name)) as [string, string, string];
   await mkdir(`${old}.lock`);
-  for (const file of [future, live]) await makeLock(`${file}.lock`);
+  for (const file of [future, live]) await plantLock(`${file}.lock`);
   await utimes(`${old}.lock`, new Date(0), new Date(0));
   await utimes(`${future}.lock`, new Date(Date.now() + 3600_000), new Date(Date.now() + 3600_000));
   t.true(removeStaleLock(old, 10_000));

@@ -10,6 +10,7 @@ import type { SessionStore } from '../../src/session/store.js';
 import { runHandler } from '../helpers/run-handler.js';
 import { cookieValue } from '../helpers/cgi.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { plantLock } from '../helpers/planted-lock.js';
 
 const MINUTE = 60_000;
 
@@ -248,7 +249,7 @@ test('a lock lost while the request held it makes the save fail with 503 and wri
     count(s);
     // Another process takes the lock over (as if ours had gone stale): same name, a new file.
     await unlink(`${file}.lock`);
-    await writeFile(`${file}.lock`, '', { mode: 0o600 });
+    await plantLock(`${file}.lock`);
   });
   t.is(response.status, 503);
   t.truthy(response.header('retry-after'));

@@ -16,6 +16,7 @@ import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { redisTest } from '../helpers/redis-test.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { rejection } from '../helpers/rejection.js';
+import { plantLock } from '../helpers/planted-lock.js';
 
 /** What a test may set on the store it gets. */
 interface StoreSettings {
@@ -69,15 +70,15 @@ const fileKind = (threadPool: boolean): StoreKind => ({
         await mkdir(dir, { recursive: true, mode: 0o700 });
         await writeFile(join(dir, 'notes.txt'), 'x');
         await writeFile(join(dir, `.${id}.0123456789ab.tmp`), 'x');
-        await writeFile(join(dir, `${id}.json.lock`), '', { mode: 0o600 });
+        await plantLock(join(dir, `${id}.json.lock`));
       },
       async stealLock(id) {
         await unlink(`${file(id)}.lock`);
-        await writeFile(`${file(id)}.lock`, '', { mode: 0o600 });
+        await plantLock(`${file(id)}.lock`);
       },
       async plantDeadLock(id) {
         await mkdir(dir, { recursive: true, mode: 0o700 });
-        await writeFile(`${file(id)}.lock`, '', { mode: 0o600 });
+        await plantLock(`${file(id)}.lock`);
         const past = new Date(Date.now() - 60_000);
         await utimes(`${file(id)}.lock`, past, past);
       },
